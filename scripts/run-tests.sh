@@ -1,0 +1,14 @@
+#!/bin/sh
+# Install packages, build release + sanitizer flavours, and run the whole test suite.
+# This is the README's test command and what .ci/run calls.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+./scripts/build.sh release
+./scripts/build.sh asan
+echo "== release: all tests"
+(cd build/release && ctest --output-on-failure -j 2 --timeout 900)
+echo "== asan+ubsan: unit, vector and fuzz-corpus tests (interop runs in release only)"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j 2 --timeout 900 -LE interop)
+echo "== all tests passed"
