@@ -6,7 +6,7 @@ PKGS="build-essential cmake ninja-build pkg-config git \
  libdpdk-dev dpdk-dev dpdk libipsec-mb-dev libssl-dev openssl \
  libboost1.74-dev libfmt-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libpcap-dev \
  catch2 clang libclang-rt-14-dev \
- python3 python3-scapy tshark tcpdump iproute2 iputils-ping procps \
+ python3 python3-scapy python3-cryptography tshark tcpdump iproute2 iputils-ping procps \
  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins"
 missing=""
 for p in $PKGS; do
