@@ -1,0 +1,77 @@
+#pragma once
+// The crypto seam of the ESP engine: one interface, two backends (intel-ipsec-mb multi-buffer,
+// OpenSSL EVP). The SA code prepares one crypto_op per packet and makes one virtual call per
+// burst; backends never allocate, lock, log or throw per packet. Public so that tests can build
+// packets with the same primitives (e.g. bad padding under a valid ICV) and the benchmark can
+// measure bare crypto on the same bytes.
+#include "esp/algorithms.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace esp {
+
+// One packet's crypto work.
+//  CBC + HMAC: encrypt = cipher [data, data+len) in place with iv, then HMAC over
+//              [auth, auth+auth_len) (which contains the ciphertext) into tag;
+//              decrypt = HMAC over [auth, auth+auth_len), compare with tag (CRYPTO_memcmp, sets
+//              ok), and decipher [data, data+len) in place (the caller drops the packet when !ok).
+//  GCM:        auth/auth_len is the AAD (SPI || [seq_hi ||] seq_lo, RFC 4106 5); iv holds the
+//              8-byte explicit IV in iv[0..8) (the backend prepends the salt); encrypt writes the
+//              16-byte tag to tag, decrypt checks it (sets ok).
+// The tag length is icv_len(enc, integ). Regions may not overlap tag.
+struct crypto_op {
+    std::uint8_t* data = nullptr;
+    std::uint32_t len = 0;
+    const std::uint8_t* auth = nullptr;
+    std::uint32_t auth_len = 0;
+    std::uint8_t* tag = nullptr;
+    std::array<std::uint8_t, 16> iv{};
+    bool ok = false;
+};
+
+class crypto_ctx {
+public:
+    virtual ~crypto_ctx() = default;
+    crypto_ctx() = default;
+    crypto_ctx(const crypto_ctx&) = delete;
+    crypto_ctx& operator=(const crypto_ctx&) = delete;
+
+    // Keys are expanded once here (AES key schedules, HMAC ipad/opad, GCM hash keys) and wiped
+    // in the destructor. Returns null and sets *error for a bad algorithm/key combination.
+    static std::unique_ptr<crypto_ctx> create(backend_kind backend, enc_alg enc,
+                                              std::span<const std::uint8_t> enc_key, integ_alg integ,
+                                              std::span<const std::uint8_t> integ_key,
+                                              std::string* error);
+
+    // Any number of ops; all of them are complete on return. ok is set by decrypt (and set to
+    // true by encrypt unless the backend failed).
+    virtual void encrypt(std::span<crypto_op> ops) = 0;
+    virtual void decrypt(std::span<crypto_op> ops) = 0;
+    [[nodiscard]] virtual backend_kind backend() const = 0;
+    [[nodiscard]] enc_alg enc() const { return _enc; }
+    [[nodiscard]] integ_alg integ() const { return _integ; }
+
+protected:
+    enc_alg _enc = enc_alg::aes256_cbc;
+    integ_alg _integ = integ_alg::none;
+};
+
+// Source of CBC IVs, asked once per burst for n * iv_len bytes.
+class iv_source {
+public:
+    virtual ~iv_source() = default;
+    virtual void fill(std::span<std::uint8_t> out) = 0;
+};
+
+// Fast CSPRNG: AES-256-CTR keystream, key and counter from RAND_bytes, rekeyed every 2^32 blocks.
+std::shared_ptr<iv_source> make_random_iv_source();
+
+// Whether this CPU/library combination can run the intel-ipsec-mb backend (SSE4.2+AES-NI at
+// least); when false, create(backend_kind::ipsecmb, ...) fails with a message.
+[[nodiscard]] bool ipsecmb_available();
+
+} // namespace esp

@@ -1,0 +1,37 @@
+#pragma once
+// RFC 4303 3.4.3 anti-replay window as an RFC 6479 block ring: no bit shifting, advancing the
+// window clears whole 64-bit blocks. With ESN the high 32 bits are inferred per RFC 4303
+// Appendix A2.2 from the low 32 bits on the wire.
+#include <array>
+#include <cstdint>
+
+namespace esp {
+
+class replay_window {
+public:
+    static constexpr std::uint32_t min_size = 64;
+    static constexpr std::uint32_t max_size = 4096;
+    // Ring of 128 blocks (power of two >= max_size / 64 + 1): 8 KiB bits, 1 KiB.
+    static constexpr std::uint32_t blocks = 128;
+
+    // size 0 = anti-replay off (sequence numbers are still tracked for ESN inference).
+    explicit replay_window(std::uint32_t size = 64, bool esn = false);
+
+    // Full 64-bit sequence number for the 32 bits on the wire (identity without ESN).
+    [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo) const;
+    // Pre-check before the ICV: false for 0, for anything left of the window, and duplicates.
+    [[nodiscard]] bool check(std::uint64_t seq) const;
+    // After the ICV verified: re-check (another packet of the burst may have taken it) and mark.
+    bool update(std::uint64_t seq);
+
+    [[nodiscard]] std::uint64_t top() const { return _top; }
+    [[nodiscard]] std::uint32_t size() const { return _size; }
+
+private:
+    std::uint64_t _top = 0;   // highest authenticated sequence number (0: none yet)
+    std::uint32_t _size = 64;
+    bool _esn = false;
+    std::array<std::uint64_t, blocks> _bits{};
+};
+
+} // namespace esp
