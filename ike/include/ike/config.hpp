@@ -1,0 +1,99 @@
+#pragma once
+// Configuration of one IKE peer (what control/ compiles a tunnel into, and what tools/ike-peer
+// reads): addresses and ports, identities, PSKs, proposals in strongSwan syntax, local/peer
+// CIDRs, NAT-T and retransmission settings. Parsed once at load; the state machines only read it.
+#include "ike/endpoint_clock.hpp"
+#include "ike/transport.hpp"
+
+#include <base/secret_bytes.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ike {
+
+// An address block, "10.1.0.0/16" or "2001:db8::/32"; the host bits are cleared on parse.
+struct cidr {
+    ip_address address;
+    std::uint8_t prefix = 0;
+
+    static std::optional<cidr> parse(std::string_view s);
+    [[nodiscard]] std::string to_string() const;
+    [[nodiscard]] ip_address first() const;
+    [[nodiscard]] ip_address last() const;
+    friend bool operator==(const cidr&, const cidr&) = default;
+};
+
+// IKE identity (RFC 7296 section 3.5) written the strongSwan way:
+//   192.0.2.1 / 2001:db8::1   -> ID_IPV4_ADDR / ID_IPV6_ADDR
+//   @vpn.example.com          -> ID_FQDN ("vpn.example.com" without '@' also FQDN)
+//   user@example.com          -> ID_RFC822_ADDR
+//   @#0a0b0c                  -> ID_KEY_ID (hex)
+//   %any                      -> matches any peer identity (peer side only)
+// and with explicit prefixes ipv4:, ipv6:, fqdn:, email:, keyid: (hex).
+struct peer_identity {
+    enum type_t : std::uint8_t {
+        ipv4 = 1, fqdn = 2, rfc822 = 3, ipv6 = 5, der_asn1_dn = 9, der_asn1_gn = 10, key_id = 11,
+        any = 0,  // wildcard, never on the wire
+    };
+    std::uint8_t type = any;
+    std::vector<std::uint8_t> data;
+
+    static std::optional<peer_identity> parse(std::string_view s);
+    // Printable form in the same syntax (key ids as @#hex); used in logs and status.
+    [[nodiscard]] std::string to_string() const;
+    [[nodiscard]] bool matches(const peer_identity& actual) const { return type == any || *this == actual; }
+    friend bool operator==(const peer_identity&, const peer_identity&) = default;
+};
+
+// RFC 7296 section 2.1 retransmission, strongSwan defaults (retransmit_timeout, _base, _tries):
+// timeout_n = timeout * base^n for n = 0..tries, the SA is given up after the last one expires.
+struct retransmit_config {
+    duration timeout = std::chrono::seconds(4);
+    double base = 1.8;
+    unsigned tries = 5;
+    [[nodiscard]] duration timeout_for(unsigned attempt) const;
+};
+
+struct psk_entry {
+    peer_identity local;   // may be %any
+    peer_identity remote;  // may be %any
+    base::secret_bytes secret;
+};
+
+struct peer_config {
+    std::string name = "peer";
+    ip_address local_address;
+    ip_address peer_address;       // unspecified (0.0.0.0 / ::) on a responder = any peer
+    std::uint16_t local_port = 500;
+    std::uint16_t local_natt_port = 4500;
+    std::uint16_t peer_port = 500;
+    std::uint16_t peer_natt_port = 4500;
+
+    peer_identity local_id;        // defaults to local_address when type == any
+    peer_identity peer_id;         // %any accepts whatever IDi/IDr the PSK table accepts
+    std::vector<psk_entry> psks;
+
+    std::vector<std::string> ike_proposals{"aes256-sha256-modp2048"};
+    std::vector<std::string> esp_proposals{"aes256-sha256"};  // add a group for PFS
+    std::vector<cidr> local_ts;    // empty = the local tunnel address /32 (/128)
+    std::vector<cidr> peer_ts;     // empty = the peer tunnel address
+
+    bool force_encap = false;      // strongSwan encap=yes: fake NAT_DETECTION_SOURCE_IP
+    duration keepalive_interval = std::chrono::seconds(20);
+    duration half_open_timeout = std::chrono::seconds(30);
+    retransmit_config retransmit;
+    bool send_initial_contact = true;
+    std::uint64_t child_lifetime_seconds = 3600;
+    std::uint64_t ike_lifetime_seconds = 86400;
+
+    [[nodiscard]] peer_identity effective_local_id() const;
+    // The PSK for this pair of identities: an exact match beats a wildcard (strongSwan's rule).
+    [[nodiscard]] const base::secret_bytes* find_psk(const peer_identity& local, const peer_identity& remote) const;
+};
+
+} // namespace ike

@@ -1,0 +1,64 @@
+#pragma once
+// Output of the IKE side (ARCHITECTURE.md "The IKE side"): what a negotiated CHILD SA becomes in
+// the data plane. The IKE module does not know esp/ or the dataplane; they implement this
+// interface. Algorithm names are strongSwan's ESP names, which esp/ parses: "aes256-cbc",
+// "aes128gcm16" (encryption; GCM keys include the 4-byte salt, RFC 4106 section 8.1),
+// "sha256-128", "sha1-96" (integrity; empty for AEAD).
+#include <base/secret_bytes.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ike {
+
+enum class sa_direction : std::uint8_t { inbound, outbound };
+
+// One traffic selector range (RFC 7296 section 3.13.1), inclusive bounds; protocol 0 = any.
+struct esp_selector {
+    boost::asio::ip::address start;
+    boost::asio::ip::address end;
+    std::uint8_t protocol = 0;
+    std::uint16_t start_port = 0;
+    std::uint16_t end_port = 65535;
+    friend bool operator==(const esp_selector&, const esp_selector&) = default;
+};
+
+// UDP encapsulation of ESP (RFC 3948): source and destination ports of the outer UDP header as
+// seen from this SA's sender.
+struct esp_udp_encap {
+    std::uint16_t src_port = 4500;
+    std::uint16_t dst_port = 4500;
+    friend bool operator==(const esp_udp_encap&, const esp_udp_encap&) = default;
+};
+
+struct esp_sa_install {
+    sa_direction direction = sa_direction::inbound;
+    std::uint32_t spi = 0;                 // the SPI on the wire for this direction
+    std::uint32_t reqid = 0;               // groups the in/out pair of one CHILD SA
+    std::string encryption;                // e.g. "aes256-cbc", "aes256gcm16"
+    std::string integrity;                 // e.g. "sha256-128"; empty for AEAD
+    base::secret_bytes encryption_key;     // includes the salt for GCM
+    base::secret_bytes integrity_key;
+    bool esn = false;
+    boost::asio::ip::address tunnel_src;   // outer source address of packets on this SA
+    boost::asio::ip::address tunnel_dst;   // outer destination address
+    std::optional<esp_udp_encap> encap;
+    std::vector<esp_selector> src_selectors;  // inner source addresses allowed on this SA
+    std::vector<esp_selector> dst_selectors;  // inner destination addresses
+    std::uint64_t lifetime_soft_seconds = 0;  // 0 = none (rekey is driven by IKE, issue 5)
+    std::uint64_t lifetime_hard_seconds = 0;
+};
+
+class sa_installer {
+public:
+    virtual ~sa_installer() = default;
+    virtual void install_sa(const esp_sa_install& sa) = 0;
+    // Removes the SA with this SPI in that direction (destination for outbound: the peer).
+    virtual void remove_sa(sa_direction direction, std::uint32_t spi) = 0;
+};
+
+} // namespace ike
