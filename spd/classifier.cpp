@@ -1,0 +1,487 @@
+// Compiled classifier. Build flow (control side):
+//  1. rank the policies of one direction by (priority, list position): rank 0 wins;
+//  2. expand each policy into boxes, one per same-family (src prefix, dst prefix) pair, with
+//     protocol and port ranges; dimensions are plain integers (IPv6 addresses split in two
+//     64-bit halves; ports are 17-bit with 65536 meaning "no ports" so that non-first
+//     fragments and port-less protocols match only port-any rules, exactly);
+//  3. split each family's boxes into groups by whether src / dst are wide (short prefixes),
+//     because wide rules replicate into every child when the tree cuts their dimension
+//     (EffiCuts' observation); each group becomes one tree;
+//  4. each tree node cuts one dimension into 2^c equal parts, choosing the dimension that
+//     minimises the largest child and the largest c whose replication stays within
+//     space_factor; a rule that covers its whole node shadows every lower-ranked rule there, so
+//     the list is cut after it; adjacent children with the same rules reuse one subtree when
+//     those rules span both children in the cut dimension; <= leaf_size rules make a leaf;
+//  5. leaves are copied out as compact, rank-ordered rules (32 bytes for IPv4).
+// Lookup (fast path), per packet: build the key, walk each tree of the packet's family whose
+// best rank could still win, scan the leaf until the first exact match; the best rank maps
+// to (policy, action, SA handle), or the default action.
+#include "spd/classifier.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+namespace spd {
+
+namespace {
+
+using u64 = std::uint64_t;
+using u32 = std::uint32_t;
+
+constexpr u64 leaf_flag = u64(1) << 63;
+constexpr u32 port_none = 65536;          // key value of a packet without ports
+constexpr u64 port_space_max = (1u << 17) - 1;
+
+constexpr u64 mask_bits(unsigned bits) { return bits >= 64 ? ~u64(0) : (u64(1) << bits) - 1; }
+
+constexpr u64 make_leaf(u32 first, u32 count) { return leaf_flag | (u64(count) << 32) | first; }
+constexpr u64 make_node(u32 base, unsigned dim, unsigned shift, unsigned cbits) {
+    return u64(base) | (u64(dim) << 32) | (u64(shift) << 40) | (u64(cbits) << 48);
+}
+
+template <std::size_t D>
+struct box {
+    std::array<u64, D> lo;
+    std::array<u64, D> hi;
+    u32 rank;
+};
+
+// Compact leaf rules, checked exactly. needs_ports: some port range is not "any", so packets
+// without ports cannot match.
+struct rule4 {
+    u32 src_lo, src_hi, dst_lo, dst_hi;
+    std::uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
+    std::uint8_t proto_lo, proto_hi, needs_ports, pad;
+    u32 rank;
+};
+static_assert(sizeof(rule4) == 32);
+
+struct rule6 {
+    u64 s0_lo, s0_hi, s1_lo, s1_hi, d0_lo, d0_hi, d1_lo, d1_hi;
+    std::uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
+    std::uint8_t proto_lo, proto_hi, needs_ports, pad;
+    u32 rank;
+};
+static_assert(sizeof(rule6) == 80);
+
+struct tree_root {
+    u64 entry;
+    u32 min_rank;
+};
+
+// IPv4 dimensions: src, dst, proto, sport, dport. IPv6: src hi/lo, dst hi/lo, proto, ports.
+constexpr std::array<unsigned, 5> bits4{32, 32, 8, 17, 17};
+constexpr std::array<unsigned, 7> bits6{64, 64, 64, 64, 8, 17, 17};
+
+} // namespace
+
+struct classifier::tables {
+    std::vector<u64> entries;
+    std::vector<tree_root> trees4, trees6;   // ordered by min_rank
+    std::vector<rule4> rules4;
+    std::vector<rule6> rules6;
+    std::vector<verdict> by_rank;
+    verdict fallback;
+    classifier_stats stats;
+};
+
+namespace {
+
+template <std::size_t D>
+class tree_builder {
+public:
+    tree_builder(const std::vector<box<D>>& boxes, const std::array<unsigned, D>& bits, const build_options& opt,
+                 std::vector<u64>& entries, std::vector<u32>& leaf_items, classifier_stats& stats)
+        : _boxes(boxes), _bits(bits), _opt(opt), _entries(entries), _leaf_items(leaf_items), _stats(stats) {}
+
+    struct region {
+        std::array<u64, D> lo{};
+        std::array<unsigned, D> bits{};
+        u64 hi(std::size_t d) const { return lo[d] + mask_bits(bits[d]); }
+    };
+
+    u64 build_root(std::vector<u32> ids) {
+        region r;
+        r.bits = _bits;
+        return build(std::move(ids), r, 0);
+    }
+
+private:
+    bool covers(const box<D>& b, const region& r) const {
+        for (std::size_t d = 0; d < D; ++d)
+            if (b.lo[d] > r.lo[d] || b.hi[d] < r.hi(d)) return false;
+        return true;
+    }
+
+    u64 make_leaf_entry(const std::vector<u32>& ids) {
+        if (ids.empty()) return make_leaf(0, 0);
+        u32 first = static_cast<u32>(_leaf_items.size());
+        _leaf_items.insert(_leaf_items.end(), ids.begin(), ids.end());
+        _stats.max_leaf = std::max(_stats.max_leaf, ids.size());
+        return make_leaf(first, static_cast<u32>(ids.size()));
+    }
+
+    // Child index range [first, last] of box b in dimension d cut into 2^c parts of region r.
+    std::pair<u32, u32> span_of(const box<D>& b, const region& r, std::size_t d, unsigned shift) const {
+        u64 lo = std::max(b.lo[d], r.lo[d]) - r.lo[d];
+        u64 hi = std::min(b.hi[d], r.hi(d)) - r.lo[d];
+        return {static_cast<u32>(lo >> shift), static_cast<u32>(hi >> shift)};
+    }
+
+    u64 build(std::vector<u32> ids, const region& r, unsigned depth) {
+        _stats.max_depth = std::max<std::size_t>(_stats.max_depth, depth);
+        // A rule covering the whole region matches every packet that reaches here, so nothing
+        // ranked after it can win.
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (covers(_boxes[ids[i]], r)) { ids.resize(i + 1); break; }
+        }
+        if (ids.size() <= _opt.leaf_size || depth >= _opt.max_depth) return make_leaf_entry(ids);
+
+        // Choose the dimension and number of cuts.
+        const std::size_t n = ids.size();
+        std::size_t best_dim = D, best_max = n, best_sum = 0;
+        unsigned best_c = 0;
+        std::vector<std::int64_t> diff;
+        for (std::size_t d = 0; d < D; ++d) {
+            if (r.bits[d] == 0) continue;
+            unsigned max_c = std::min(r.bits[d], _opt.max_cut_bits);
+            std::size_t dim_max = n, dim_sum = 0;
+            unsigned dim_c = 0;
+            for (unsigned c = 1; c <= max_c; ++c) {
+                const std::size_t np = std::size_t(1) << c;
+                const unsigned shift = r.bits[d] - c;
+                diff.assign(np + 1, 0);
+                std::size_t sum = 0;
+                for (u32 id : ids) {
+                    auto [a, b] = span_of(_boxes[id], r, d, shift);
+                    diff[a] += 1;
+                    diff[b + 1] -= 1;
+                    sum += b - a + 1;
+                }
+                if (c > 1 && double(sum + np) > _opt.space_factor * double(n)) break;
+                std::int64_t run = 0, mx = 0;
+                for (std::size_t i = 0; i < np; ++i) { run += diff[i]; mx = std::max(mx, run); }
+                dim_max = std::size_t(mx);
+                dim_sum = sum;
+                dim_c = c;
+                if (dim_max <= 1) break;
+            }
+            if (dim_c == 0) continue;
+            if (dim_max < best_max || (dim_max == best_max && best_dim != D && dim_sum < best_sum)) {
+                best_dim = d;
+                best_max = dim_max;
+                best_sum = dim_sum;
+                best_c = dim_c;
+            }
+        }
+        if (best_dim == D || best_max >= n) return make_leaf_entry(ids);  // no cut helps
+
+        const std::size_t d = best_dim;
+        const unsigned c = best_c, shift = r.bits[d] - c;
+        const std::size_t np = std::size_t(1) << c;
+        // Children's rule lists (positions into ids keep the rank order).
+        std::vector<std::vector<u32>> kids(np);
+        std::vector<std::pair<u32, u32>> spans(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            spans[i] = span_of(_boxes[ids[i]], r, d, shift);
+            for (u32 k = spans[i].first; k <= spans[i].second; ++k) kids[k].push_back(u32(i));
+        }
+        const u32 base = static_cast<u32>(_entries.size());
+        _entries.resize(_entries.size() + np);
+        std::size_t run_start = 0;
+        for (std::size_t k = 0; k < np; ++k) {
+            if (k > 0 && kids[k] == kids[k - 1]) {
+                // Reuse the previous subtree only when every rule spans the whole run in this
+                // dimension: then the subtree sees the same rules wherever the key falls.
+                bool same = true;
+                for (u32 i : kids[k])
+                    if (spans[i].first > run_start || spans[i].second < k) { same = false; break; }
+                if (same) { _entries[base + k] = _entries[base + k - 1]; continue; }
+            }
+            run_start = k;
+            std::vector<u32> child_ids;
+            child_ids.reserve(kids[k].size());
+            for (u32 i : kids[k]) child_ids.push_back(ids[i]);
+            region cr = r;
+            cr.lo[d] = r.lo[d] + (u64(k) << shift);
+            cr.bits[d] = shift;
+            u64 e = child_ids.empty() ? make_leaf(0, 0) : build(std::move(child_ids), cr, depth + 1);
+            _entries[base + k] = e;
+        }
+        return make_node(base, unsigned(d), shift, c);
+    }
+
+    const std::vector<box<D>>& _boxes;
+    const std::array<unsigned, D>& _bits;
+    const build_options& _opt;
+    std::vector<u64>& _entries;
+    std::vector<u32>& _leaf_items;
+    classifier_stats& _stats;
+};
+
+// Prefix -> [lo, hi] over one 64-bit half of an address (or the 32-bit IPv4 address).
+std::pair<u64, u64> v4_range(const ip_prefix* p) {
+    if (!p) return {0, 0xffffffffu};
+    u64 a = (u64(p->addr[0]) << 24) | (u64(p->addr[1]) << 16) | (u64(p->addr[2]) << 8) | p->addr[3];
+    return {a, a | mask_bits(32 - p->len)};
+}
+
+u64 load64(const std::uint8_t* b) {
+    u64 v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | b[i];
+    return v;
+}
+
+// IPv6 prefix -> ranges of the high and low 64-bit halves (a box: len <= 64 leaves the low half
+// free, len > 64 fixes the high half).
+std::array<std::pair<u64, u64>, 2> v6_ranges(const ip_prefix* p) {
+    if (!p) return {{{0, ~u64(0)}, {0, ~u64(0)}}};
+    u64 h = load64(p->addr.data()), l = load64(p->addr.data() + 8);
+    if (p->len <= 64) return {{{h, h | mask_bits(64 - p->len)}, {0, ~u64(0)}}};
+    return {{{h, h}, {l, l | mask_bits(128 - p->len)}}};
+}
+
+std::pair<u64, u64> port_dim(const port_range& pr) {
+    if (pr.is_any()) return {0, port_space_max};
+    return {pr.lo, pr.hi};
+}
+
+template <std::size_t D>
+bool is_wide(const box<D>& b, std::size_t d, unsigned total_bits, unsigned wide_len) {
+    return b.hi[d] - b.lo[d] >= mask_bits(total_bits - wide_len);
+}
+
+template <std::size_t D>
+void build_family(const std::vector<box<D>>& boxes, const std::array<unsigned, D>& bits, std::size_t src_dim,
+                  std::size_t dst_dim, unsigned wide_len, const build_options& opt, classifier::tables& t,
+                  std::vector<tree_root>& roots, std::vector<u32>& leaf_items) {
+    std::array<std::vector<u32>, 4> groups;
+    for (u32 i = 0; i < boxes.size(); ++i) {
+        unsigned g = (is_wide(boxes[i], src_dim, bits[src_dim], wide_len) ? 1u : 0u) |
+                     (is_wide(boxes[i], dst_dim, bits[dst_dim], wide_len) ? 2u : 0u);
+        groups[g].push_back(i);
+    }
+    for (auto& ids : groups) {
+        if (ids.empty()) continue;
+        u32 min_rank = boxes[ids.front()].rank;
+        tree_builder<D> b(boxes, bits, opt, t.entries, leaf_items, t.stats);
+        roots.push_back(tree_root{b.build_root(std::move(ids)), min_rank});
+    }
+    std::sort(roots.begin(), roots.end(), [](const tree_root& a, const tree_root& b) { return a.min_rank < b.min_rank; });
+}
+
+bool port_needs(const box<5>& b) { return !(b.lo[3] == 0 && b.hi[3] == port_space_max && b.lo[4] == 0 && b.hi[4] == port_space_max); }
+bool port_needs(const box<7>& b) { return !(b.lo[5] == 0 && b.hi[5] == port_space_max && b.lo[6] == 0 && b.hi[6] == port_space_max); }
+std::uint16_t port_lo(u64 lo) { return static_cast<std::uint16_t>(std::min<u64>(lo, 65535)); }
+std::uint16_t port_hi(u64 hi) { return static_cast<std::uint16_t>(std::min<u64>(hi, 65535)); }
+
+rule4 to_rule(const box<5>& b) {
+    rule4 r{};
+    r.src_lo = u32(b.lo[0]); r.src_hi = u32(b.hi[0]);
+    r.dst_lo = u32(b.lo[1]); r.dst_hi = u32(b.hi[1]);
+    r.proto_lo = std::uint8_t(b.lo[2]); r.proto_hi = std::uint8_t(b.hi[2]);
+    r.sp_lo = port_lo(b.lo[3]); r.sp_hi = port_hi(b.hi[3]);
+    r.dp_lo = port_lo(b.lo[4]); r.dp_hi = port_hi(b.hi[4]);
+    r.needs_ports = port_needs(b) ? 1 : 0;
+    r.rank = b.rank;
+    return r;
+}
+
+rule6 to_rule(const box<7>& b) {
+    rule6 r{};
+    r.s0_lo = b.lo[0]; r.s0_hi = b.hi[0]; r.s1_lo = b.lo[1]; r.s1_hi = b.hi[1];
+    r.d0_lo = b.lo[2]; r.d0_hi = b.hi[2]; r.d1_lo = b.lo[3]; r.d1_hi = b.hi[3];
+    r.proto_lo = std::uint8_t(b.lo[4]); r.proto_hi = std::uint8_t(b.hi[4]);
+    r.sp_lo = port_lo(b.lo[5]); r.sp_hi = port_hi(b.hi[5]);
+    r.dp_lo = port_lo(b.lo[6]); r.dp_hi = port_hi(b.hi[6]);
+    r.needs_ports = port_needs(b) ? 1 : 0;
+    r.rank = b.rank;
+    return r;
+}
+
+// Fixes up leaf entries so that they index the compact rule array: leaf_items (box ids) are
+// replaced position for position by the corresponding rules.
+template <std::size_t D, class Rule>
+void emit_rules(const std::vector<box<D>>& boxes, const std::vector<u32>& leaf_items, std::vector<Rule>& out) {
+    out.reserve(leaf_items.size());
+    for (u32 id : leaf_items) out.push_back(to_rule(boxes[id]));
+}
+
+inline bool in_range(u32 v, u32 lo, u32 hi) { return v - lo <= hi - lo; }
+inline bool in_range64(u64 v, u64 lo, u64 hi) { return v - lo <= hi - lo; }
+
+struct key4 {
+    std::array<u64, 5> dim;
+    u32 src, dst;
+    std::uint16_t sp, dp;
+    std::uint8_t proto;
+    bool ports;
+};
+
+struct key6 {
+    std::array<u64, 7> dim;
+    std::uint16_t sp, dp;
+    std::uint8_t proto;
+    bool ports;
+};
+
+inline u64 walk(const u64* entries, u64 e, const u64* dims) {
+    while (!(e & leaf_flag)) {
+        const unsigned dim = unsigned(e >> 32) & 0xff, shift = unsigned(e >> 40) & 0xff, cbits = unsigned(e >> 48) & 0xff;
+        const u64 idx = (dims[dim] >> shift) & mask_bits(cbits);
+        e = entries[u32(e) + idx];
+    }
+    return e;
+}
+
+inline bool match(const rule4& r, const key4& k) {
+    return in_range(k.src, r.src_lo, r.src_hi) && in_range(k.dst, r.dst_lo, r.dst_hi) &&
+           in_range(k.proto, r.proto_lo, r.proto_hi) && (k.ports || !r.needs_ports) &&
+           in_range(k.sp, r.sp_lo, r.sp_hi) && in_range(k.dp, r.dp_lo, r.dp_hi);
+}
+
+inline bool match(const rule6& r, const key6& k) {
+    return in_range64(k.dim[0], r.s0_lo, r.s0_hi) && in_range64(k.dim[2], r.d0_lo, r.d0_hi) &&
+           in_range64(k.dim[1], r.s1_lo, r.s1_hi) && in_range64(k.dim[3], r.d1_lo, r.d1_hi) &&
+           in_range(k.proto, r.proto_lo, r.proto_hi) && (k.ports || !r.needs_ports) &&
+           in_range(k.sp, r.sp_lo, r.sp_hi) && in_range(k.dp, r.dp_lo, r.dp_hi);
+}
+
+template <class Rule, class Key>
+inline u32 lookup(const classifier::tables& t, const std::vector<tree_root>& roots, const std::vector<Rule>& rules,
+                  const Key& k) {
+    u32 best = no_policy;
+    for (const tree_root& root : roots) {
+        if (root.min_rank >= best) break;
+        const u64 e = walk(t.entries.data(), root.entry, k.dim.data());
+        const u32 first = u32(e), count = u32(e >> 32) & 0x7fffffffu;
+        const Rule* r = rules.data() + first;
+        for (u32 i = 0; i < count; ++i) {
+            if (r[i].rank >= best) break;
+            if (match(r[i], k)) { best = r[i].rank; break; }
+        }
+    }
+    return best;
+}
+
+} // namespace
+
+classifier::classifier(std::span<const policy> policies, direction dir, action default_action,
+                       const build_options& opt) {
+    auto t = std::make_unique<tables>();
+    t->fallback = verdict{no_policy, no_sa, default_action};
+
+    std::vector<u32> order;
+    for (u32 i = 0; i < policies.size(); ++i)
+        if (policies[i].dir == dir) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](u32 a, u32 b) { return policies[a].priority < policies[b].priority; });
+    t->stats.policies = order.size();
+
+    std::vector<box<5>> boxes4;
+    std::vector<box<7>> boxes6;
+    for (u32 rank = 0; rank < order.size(); ++rank) {
+        const policy& p = policies[order[rank]];
+        t->by_rank.push_back(verdict{order[rank], p.act == action::protect ? p.sa_handle : no_sa, p.act});
+        const std::pair<u64, u64> proto = p.proto ? std::pair<u64, u64>{*p.proto, *p.proto} : std::pair<u64, u64>{0, 255};
+        const auto sp = port_dim(p.sport), dp = port_dim(p.dport);
+        auto family_list = [](const std::vector<ip_prefix>& l, ip_family f) {
+            std::vector<const ip_prefix*> out;
+            if (l.empty()) { out.push_back(nullptr); return out; }  // any
+            for (const auto& x : l)
+                if (x.family == f) out.push_back(&x);
+            return out;
+        };
+        for (const ip_prefix* s : family_list(p.src, ip_family::v4))
+            for (const ip_prefix* d : family_list(p.dst, ip_family::v4)) {
+                box<5> b{};
+                std::tie(b.lo[0], b.hi[0]) = v4_range(s);
+                std::tie(b.lo[1], b.hi[1]) = v4_range(d);
+                std::tie(b.lo[2], b.hi[2]) = proto;
+                std::tie(b.lo[3], b.hi[3]) = sp;
+                std::tie(b.lo[4], b.hi[4]) = dp;
+                b.rank = rank;
+                boxes4.push_back(b);
+            }
+        for (const ip_prefix* s : family_list(p.src, ip_family::v6))
+            for (const ip_prefix* d : family_list(p.dst, ip_family::v6)) {
+                box<7> b{};
+                auto sr = v6_ranges(s), dr = v6_ranges(d);
+                std::tie(b.lo[0], b.hi[0]) = sr[0];
+                std::tie(b.lo[1], b.hi[1]) = sr[1];
+                std::tie(b.lo[2], b.hi[2]) = dr[0];
+                std::tie(b.lo[3], b.hi[3]) = dr[1];
+                std::tie(b.lo[4], b.hi[4]) = proto;
+                std::tie(b.lo[5], b.hi[5]) = sp;
+                std::tie(b.lo[6], b.hi[6]) = dp;
+                b.rank = rank;
+                boxes6.push_back(b);
+            }
+    }
+    t->stats.boxes_v4 = boxes4.size();
+    t->stats.boxes_v6 = boxes6.size();
+
+    std::vector<u32> items4, items6;
+    build_family(boxes4, bits4, 0, 1, opt.wide_v4_len, opt, *t, t->trees4, items4);
+    emit_rules(boxes4, items4, t->rules4);
+    build_family(boxes6, bits6, 0, 2, opt.wide_v6_len, opt, *t, t->trees6, items6);
+    emit_rules(boxes6, items6, t->rules6);
+
+    t->stats.trees = t->trees4.size() + t->trees6.size();
+    t->stats.tree_entries = t->entries.size();
+    t->stats.leaf_rules = t->rules4.size() + t->rules6.size();
+    t->stats.bytes = t->entries.size() * sizeof(u64) + t->rules4.size() * sizeof(rule4) +
+                     t->rules6.size() * sizeof(rule6) + t->by_rank.size() * sizeof(verdict) +
+                     (t->trees4.size() + t->trees6.size()) * sizeof(tree_root);
+    _t = std::move(t);
+}
+
+classifier::~classifier() = default;
+classifier::classifier(classifier&&) noexcept = default;
+classifier& classifier::operator=(classifier&&) noexcept = default;
+
+const classifier_stats& classifier::stats() const { return _t->stats; }
+
+namespace {
+inline u32 load32(const std::uint8_t* b) { return (u32(b[0]) << 24) | (u32(b[1]) << 16) | (u32(b[2]) << 8) | b[3]; }
+
+inline u32 classify_one(const classifier::tables& t, const flow_key& f) {
+    const u32 sp17 = f.ports_known ? f.sport : port_none, dp17 = f.ports_known ? f.dport : port_none;
+    if (f.family == ip_family::v4) {
+        key4 k;
+        k.src = load32(f.src.data());
+        k.dst = load32(f.dst.data());
+        k.proto = f.proto;
+        k.ports = f.ports_known;
+        k.sp = f.sport;
+        k.dp = f.dport;
+        k.dim = {k.src, k.dst, f.proto, sp17, dp17};
+        return lookup(t, t.trees4, t.rules4, k);
+    }
+    key6 k;
+    k.dim = {load64(f.src.data()), load64(f.src.data() + 8), load64(f.dst.data()), load64(f.dst.data() + 8),
+             f.proto, sp17, dp17};
+    k.proto = f.proto;
+    k.ports = f.ports_known;
+    k.sp = f.sport;
+    k.dp = f.dport;
+    return lookup(t, t.trees6, t.rules6, k);
+}
+} // namespace
+
+verdict classifier::classify(const flow_key& k) const noexcept {
+    u32 rank = classify_one(*_t, k);
+    return rank == no_policy ? _t->fallback : _t->by_rank[rank];
+}
+
+void classifier::classify(std::span<const flow_key> in, std::span<verdict> out) const noexcept {
+    const tables& t = *_t;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        u32 rank = classify_one(t, in[i]);
+        out[i] = rank == no_policy ? t.fallback : t.by_rank[rank];
+    }
+}
+
+} // namespace spd
