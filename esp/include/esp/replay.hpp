@@ -18,7 +18,9 @@ public:
     explicit replay_window(std::uint32_t size = 64, bool esn = false);
 
     // Full 64-bit sequence number for the 32 bits on the wire (identity without ESN).
-    [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo) const;
+    [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo) const { return infer(seq_lo, _top); }
+    // The same inference against an assumed highest sequence number (used within a burst).
+    [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo, std::uint64_t assumed_top) const;
     // Pre-check before the ICV: false for 0, for anything left of the window, and duplicates.
     [[nodiscard]] bool check(std::uint64_t seq) const;
     // After the ICV verified: re-check (another packet of the burst may have taken it) and mark.

@@ -124,6 +124,8 @@ struct esp_location {
     std::uint32_t esp_offset = 0;  // from pkt.data() to the SPI field
     std::uint8_t ip_version = 0;
     bool udp = false;              // RFC 3948 encapsulated
+    std::uint32_t esp_len = 0;     // ESP header .. ICV, bounded by the outer IP (and UDP) length
+    std::uint8_t outer_tos = 0;    // IPv4 TOS / IPv6 traffic class (DSCP + ECN)
 };
 [[nodiscard]] drop_reason locate_esp(const pkt& p, esp_location& info);
 

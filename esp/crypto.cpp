@@ -1,0 +1,69 @@
+// Backend selection and the CBC IV generator.
+#include "crypto_backends.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstring>
+
+namespace esp {
+
+std::unique_ptr<crypto_ctx> crypto_ctx::create(backend_kind backend, enc_alg enc, std::span<const std::uint8_t> enc_key,
+                                               integ_alg integ, std::span<const std::uint8_t> integ_key,
+                                               std::string* error) {
+    const auto ep = params(enc);
+    if (enc_key.size() != ep.key_len) {
+        if (error) *error = "bad encryption key length for " + std::string(to_string(enc));
+        return nullptr;
+    }
+    if (ep.aead != (integ == integ_alg::none) || integ_key.size() != params(integ).key_len) {
+        if (error) *error = "bad integrity algorithm or key length for " + std::string(to_string(integ));
+        return nullptr;
+    }
+    if (backend == backend_kind::ipsecmb) return detail::make_ipsecmb_ctx(enc, enc_key, integ, integ_key, error);
+    return detail::make_openssl_ctx(enc, enc_key, integ, integ_key, error);
+}
+
+bool ipsecmb_available() { return detail::ipsecmb_usable(); }
+
+namespace {
+
+// AES-256-CTR keystream as a CSPRNG (NIST SP 800-90A CTR_DRBG without derivation function, in
+// spirit): key and initial counter from RAND_bytes, rekeyed well before the counter could wrap.
+// CBC IVs must be unpredictable to an attacker (RFC 3602 3), not merely unique.
+class ctr_iv_source final : public iv_source {
+public:
+    ctr_iv_source() { rekey(); }
+    void fill(std::span<std::uint8_t> out) override {
+        if (_produced > (std::uint64_t(1) << 36)) rekey();  // 64 GiB of IVs per key
+        std::memset(out.data(), 0, out.size());
+        int n = 0;
+        if (!_ctx || EVP_EncryptUpdate(_ctx.get(), out.data(), &n, out.data(), int(out.size())) != 1) {
+            // Never emit predictable IVs: fall back to the system DRBG directly.
+            RAND_bytes(out.data(), int(out.size()));
+        }
+        _produced += out.size();
+    }
+
+private:
+    struct ctx_free { void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); } };
+    void rekey() {
+        std::array<std::uint8_t, 48> seed;
+        _ctx.reset(EVP_CIPHER_CTX_new());
+        if (!_ctx || RAND_bytes(seed.data(), int(seed.size())) != 1 ||
+            EVP_EncryptInit_ex(_ctx.get(), EVP_aes_256_ctr(), nullptr, seed.data(), seed.data() + 32) != 1)
+            _ctx.reset();
+        OPENSSL_cleanse(seed.data(), seed.size());
+        _produced = 0;
+    }
+    std::unique_ptr<EVP_CIPHER_CTX, ctx_free> _ctx;
+    std::uint64_t _produced = 0;
+};
+
+} // namespace
+
+std::shared_ptr<iv_source> make_random_iv_source() { return std::make_shared<ctr_iv_source>(); }
+
+} // namespace esp

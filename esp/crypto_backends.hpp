@@ -1,0 +1,17 @@
+#pragma once
+// Internal: constructors of the two crypto backends (see esp/crypto.hpp for the interface).
+#include "esp/crypto.hpp"
+
+#include <memory>
+#include <span>
+#include <string>
+
+namespace esp::detail {
+
+std::unique_ptr<crypto_ctx> make_openssl_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
+                                             std::span<const std::uint8_t> integ_key, std::string* error);
+std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
+                                             std::span<const std::uint8_t> integ_key, std::string* error);
+bool ipsecmb_usable();
+
+} // namespace esp::detail

@@ -1,0 +1,249 @@
+// intel-ipsec-mb backend (the fast path): one multi-buffer manager per thread; each burst is
+// submitted as a series of jobs (CIPHER_HASH for encrypt+HMAC, HASH_CIPHER for verify+decrypt,
+// GCM for AEAD) so that the library interleaves up to 4/8/16 packets per SIMD lane set, then
+// flushed so no job outlives the call. Key schedules, HMAC ipad/opad states and GCM hash keys
+// are computed once per SA and wiped in the destructor. init_mb_mgr_auto picks SSE/AVX/AVX2/
+// AVX512 for the running CPU.
+#include "crypto_backends.hpp"
+
+#include <intel-ipsec-mb.h>
+#include <openssl/crypto.h>
+
+#include <array>
+#include <cstring>
+
+namespace esp::detail {
+namespace {
+
+struct mgr_holder {
+    IMB_MGR* mgr = nullptr;
+    IMB_ARCH arch = IMB_ARCH_NONE;
+    mgr_holder() {
+        mgr = alloc_mb_mgr(0);
+        if (!mgr) return;
+        init_mb_mgr_auto(mgr, &arch);
+        if (arch == IMB_ARCH_NONE || imb_get_errno(mgr) != 0) {
+            free_mb_mgr(mgr);
+            mgr = nullptr;
+        }
+    }
+    ~mgr_holder() {
+        if (mgr) free_mb_mgr(mgr);
+    }
+    mgr_holder(const mgr_holder&) = delete;
+    mgr_holder& operator=(const mgr_holder&) = delete;
+};
+
+// One manager per thread: allocated on first use (SA creation on the control thread, first
+// burst on a worker), so the steady state never allocates.
+IMB_MGR* thread_mgr() {
+    static thread_local mgr_holder h;
+    return h.mgr;
+}
+
+IMB_HASH_ALG hash_alg(integ_alg a) {
+    switch (a) {
+    case integ_alg::sha1_96: return IMB_AUTH_HMAC_SHA_1;
+    case integ_alg::sha256_128: return IMB_AUTH_HMAC_SHA_256;
+    case integ_alg::sha384_192: return IMB_AUTH_HMAC_SHA_384;
+    case integ_alg::sha512_256: return IMB_AUTH_HMAC_SHA_512;
+    case integ_alg::none: break;
+    }
+    return IMB_AUTH_NULL;
+}
+
+constexpr std::size_t chunk = 64;
+
+class ipsecmb_ctx final : public crypto_ctx {
+public:
+    bool init(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
+              std::span<const std::uint8_t> integ_key, std::string* error) {
+        IMB_MGR* m = thread_mgr();
+        if (!m) return fail(error, "intel-ipsec-mb: no usable multi-buffer manager on this CPU");
+        _enc = enc;
+        _integ = integ;
+        const auto ep = params(enc);
+        _icv = icv_len(enc, integ);
+        _key_len = ep.key_len - ep.salt_len;
+        switch (enc) {
+        case enc_alg::aes128_cbc: IMB_AES_KEYEXP_128(m, enc_key.data(), _k.aes.enc, _k.aes.dec); break;
+        case enc_alg::aes192_cbc: IMB_AES_KEYEXP_192(m, enc_key.data(), _k.aes.enc, _k.aes.dec); break;
+        case enc_alg::aes256_cbc: IMB_AES_KEYEXP_256(m, enc_key.data(), _k.aes.enc, _k.aes.dec); break;
+        case enc_alg::aes128gcm16: IMB_AES128_GCM_PRE(m, enc_key.data(), &_k.gcm); break;
+        case enc_alg::aes256gcm16: IMB_AES256_GCM_PRE(m, enc_key.data(), &_k.gcm); break;
+        case enc_alg::des3_cbc:
+            for (int i = 0; i < 3; ++i) {
+                IMB_DES_KEYSCHED(m, _k.des.ks[i], enc_key.data() + 8 * i);
+                _k.des.ptr[i] = _k.des.ks[i];
+            }
+            break;
+        }
+        if (ep.aead) {
+            _mode = IMB_CIPHER_GCM;
+            _hash = IMB_AUTH_AES_GMAC;
+            std::memcpy(_salt.data(), enc_key.data() + _key_len, 4);
+            _enc_keys = _dec_keys = &_k.gcm;
+            _iv_len = 12;
+        } else {
+            _mode = enc == enc_alg::des3_cbc ? IMB_CIPHER_DES3 : IMB_CIPHER_CBC;
+            _hash = hash_alg(integ);
+            _iv_len = ep.iv_len;
+            if (enc == enc_alg::des3_cbc) {
+                _enc_keys = _dec_keys = _k.des.ptr;
+            } else {
+                _enc_keys = _k.aes.enc;
+                _dec_keys = _k.aes.dec;
+            }
+            hmac_precompute(m, integ, integ_key);
+        }
+        return true;
+    }
+
+    ~ipsecmb_ctx() override {
+        OPENSSL_cleanse(&_k, sizeof _k);
+        OPENSSL_cleanse(_ipad, sizeof _ipad);
+        OPENSSL_cleanse(_opad, sizeof _opad);
+        OPENSSL_cleanse(_salt.data(), _salt.size());
+    }
+
+    void encrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_ENCRYPT); }
+    void decrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_DECRYPT); }
+    [[nodiscard]] backend_kind backend() const override { return backend_kind::ipsecmb; }
+
+private:
+    static bool fail(std::string* error, const char* what) {
+        if (error) *error = what;
+        return false;
+    }
+
+    // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)): the library takes the compression-function
+    // states after the first block of each, so the key is processed once per SA, not per packet.
+    void hmac_precompute(IMB_MGR* m, integ_alg integ, std::span<const std::uint8_t> key) {
+        alignas(16) std::uint8_t ib[128];
+        alignas(16) std::uint8_t ob[128];
+        const std::size_t block = (integ == integ_alg::sha384_192 || integ == integ_alg::sha512_256) ? 128 : 64;
+        std::memset(ib, 0x36, block);
+        std::memset(ob, 0x5c, block);
+        for (std::size_t i = 0; i < key.size() && i < block; ++i) {  // RFC 4868 keys never exceed a block
+            ib[i] ^= key[i];
+            ob[i] ^= key[i];
+        }
+        switch (integ) {
+        case integ_alg::sha1_96: IMB_SHA1_ONE_BLOCK(m, ib, _ipad); IMB_SHA1_ONE_BLOCK(m, ob, _opad); break;
+        case integ_alg::sha256_128: IMB_SHA256_ONE_BLOCK(m, ib, _ipad); IMB_SHA256_ONE_BLOCK(m, ob, _opad); break;
+        case integ_alg::sha384_192: IMB_SHA384_ONE_BLOCK(m, ib, _ipad); IMB_SHA384_ONE_BLOCK(m, ob, _opad); break;
+        case integ_alg::sha512_256: IMB_SHA512_ONE_BLOCK(m, ib, _ipad); IMB_SHA512_ONE_BLOCK(m, ob, _opad); break;
+        case integ_alg::none: break;
+        }
+        OPENSSL_cleanse(ib, sizeof ib);
+        OPENSSL_cleanse(ob, sizeof ob);
+    }
+
+    void run(std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        IMB_MGR* m = thread_mgr();
+        if (!m) {
+            for (auto& op : ops) op.ok = false;
+            return;
+        }
+        for (std::size_t base = 0; base < ops.size(); base += chunk) {
+            const std::size_t n = std::min(chunk, ops.size() - base);
+            run_chunk(m, ops.subspan(base, n), dir);
+        }
+    }
+
+    void complete(IMB_JOB* job, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        const auto i = reinterpret_cast<std::uintptr_t>(job->user_data);
+        crypto_op& op = ops[i];
+        if (job->status != IMB_STATUS_COMPLETED) {
+            op.ok = false;
+            return;
+        }
+        op.ok = dir == IMB_DIR_ENCRYPT ? true : CRYPTO_memcmp(_tags[i].data(), op.tag, _icv) == 0;
+    }
+
+    void run_chunk(IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        const bool gcm = _mode == IMB_CIPHER_GCM;
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            crypto_op& op = ops[i];
+            IMB_JOB* job = IMB_GET_NEXT_JOB(m);
+            job->cipher_direction = dir;
+            job->chain_order = dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+            job->cipher_mode = _mode;
+            job->hash_alg = _hash;
+            job->enc_keys = _enc_keys;
+            job->dec_keys = _dec_keys;
+            job->key_len_in_bytes = _key_len;
+            job->auth_tag_output = dir == IMB_DIR_ENCRYPT ? op.tag : _tags[i].data();
+            job->auth_tag_output_len_in_bytes = _icv;
+            job->msg_len_to_cipher_in_bytes = op.len;
+            if (gcm) {
+                std::memcpy(_nonces[i].data(), _salt.data(), 4);  // RFC 4106 4: salt || explicit IV
+                std::memcpy(_nonces[i].data() + 4, op.iv.data(), 8);
+                job->iv = _nonces[i].data();
+                job->iv_len_in_bytes = 12;
+                job->src = op.data;
+                job->dst = op.data;
+                job->cipher_start_src_offset_in_bytes = 0;
+                job->hash_start_src_offset_in_bytes = 0;
+                job->msg_len_to_hash_in_bytes = op.len;
+                job->u.GCM.aad = op.auth;
+                job->u.GCM.aad_len_in_bytes = op.auth_len;
+            } else {
+                job->iv = op.iv.data();
+                job->iv_len_in_bytes = _iv_len;
+                job->src = op.auth;
+                job->dst = op.data;
+                job->cipher_start_src_offset_in_bytes = std::uint64_t(op.data - op.auth);
+                job->hash_start_src_offset_in_bytes = 0;
+                job->msg_len_to_hash_in_bytes = op.auth_len;
+                job->u.HMAC._hashed_auth_key_xor_ipad = _ipad;
+                job->u.HMAC._hashed_auth_key_xor_opad = _opad;
+            }
+            job->user_data = reinterpret_cast<void*>(std::uintptr_t(i));
+            job = IMB_SUBMIT_JOB(m);
+            while (job) {
+                complete(job, ops, dir);
+                job = IMB_GET_COMPLETED_JOB(m);
+            }
+        }
+        while (IMB_JOB* job = IMB_FLUSH_JOB(m)) complete(job, ops, dir);
+    }
+
+    union keys {
+        struct {
+            alignas(16) std::uint8_t enc[16 * 15];
+            alignas(16) std::uint8_t dec[16 * 15];
+        } aes;
+        struct gcm_key_data gcm;
+        struct {
+            alignas(16) std::uint64_t ks[3][IMB_DES_KEY_SCHED_SIZE / 8];
+            const void* ptr[3];
+        } des;
+    };
+    alignas(64) keys _k;
+    alignas(16) std::uint8_t _ipad[64] = {};
+    alignas(16) std::uint8_t _opad[64] = {};
+    alignas(16) std::array<std::array<std::uint8_t, 64>, chunk> _tags{};
+    alignas(16) std::array<std::array<std::uint8_t, 16>, chunk> _nonces{};
+    std::array<std::uint8_t, 4> _salt{};
+    const void* _enc_keys = nullptr;
+    const void* _dec_keys = nullptr;
+    IMB_CIPHER_MODE _mode = IMB_CIPHER_CBC;
+    IMB_HASH_ALG _hash = IMB_AUTH_NULL;
+    std::uint32_t _icv = 0;
+    std::uint32_t _key_len = 0;
+    std::uint32_t _iv_len = 16;
+};
+
+} // namespace
+
+bool ipsecmb_usable() { return thread_mgr() != nullptr; }
+
+std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
+                                             std::span<const std::uint8_t> integ_key, std::string* error) {
+    auto c = std::make_unique<ipsecmb_ctx>();
+    if (!c->init(enc, enc_key, integ, integ_key, error)) return nullptr;
+    return c;
+}
+
+} // namespace esp::detail

@@ -1,0 +1,324 @@
+// Outbound ESP tunnel mode (RFC 4303 3.1.2, 3.3; RFC 3948 2.1 for UDP encapsulation).
+//
+//  1. per packet: validate the view and the inner IPv4/IPv6 header (not_ip), trim to the IP
+//     length, compute padding, check head/tailroom (no_room) and the outer length (too_big)
+//  2. per packet: hard lifetime (lifetime), then reserve the next sequence number (seq_cycled):
+//     all survivors of the burst get consecutive numbers before any crypto runs
+//  3. one iv_source call for the burst's CBC IVs (GCM: IV = 64-bit sequence number, RFC 4106 3.1)
+//  4. per packet: write trailer (padding 1,2,3,..., pad length, next header 4/41), ESP header,
+//     IV, UDP and outer IP header into head/tailroom; ESN: seq_hi placed where the ICV goes so
+//     it is authenticated but not sent (RFC 4303 2.2.1)
+//  5. one crypto call for the burst (encrypt, then ICV over ESP header .. ciphertext [|| seq_hi])
+//  6. per packet: copy ICV into place, IPv6 UDP checksum, counters; lifetime callbacks
+#include "sa_internal.hpp"
+
+#include <base/reader.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+namespace esp {
+
+namespace detail {
+void fire(const lifetime_callback& cb, lifetime_state& life, std::uint32_t spi, sa_direction dir,
+          const sa_counters& c) {
+    for (auto kind : {lifetime_kind::soft, lifetime_kind::hard}) {
+        auto& limits = kind == lifetime_kind::soft ? life.soft : life.hard;
+        bool& fired = kind == lifetime_kind::soft ? life.soft_fired : life.hard_fired;
+        if (fired || !lifetime_state::reached(limits, c.bytes, c.packets)) continue;
+        fired = true;
+        if (cb) cb(lifetime_event{spi, dir, kind, limits.bytes != 0 && c.bytes >= limits.bytes, c.bytes, c.packets});
+    }
+}
+} // namespace detail
+
+namespace {
+
+struct inner_info {
+    std::uint32_t len = 0;  // IP length (data_len trimmed to it)
+    std::uint8_t tos = 0;   // IPv4 TOS / IPv6 traffic class
+    std::uint8_t next_header = 0;  // 4 or 41
+    bool df = false;
+};
+
+drop_reason parse_inner(const pkt& p, inner_info& info) {
+    base::reader r({p.data(), p.data_len});
+    const std::uint8_t b0 = r.read_u8();
+    if (!r.ok()) return drop_reason::not_ip;
+    if (b0 >> 4 == 4) {
+        const std::uint32_t ihl = (b0 & 15u) * 4;
+        info.tos = r.read_u8();
+        const std::uint16_t total = r.read_u16();
+        r.skip(2);
+        const std::uint16_t frag = r.read_u16();
+        if (!r.ok() || ihl < 20 || total < ihl || total > p.data_len) return drop_reason::not_ip;
+        info.len = total;
+        info.df = (frag & 0x4000) != 0;
+        info.next_header = 4;
+        return drop_reason::ok;
+    }
+    if (b0 >> 4 == 6) {
+        const std::uint8_t b1 = r.read_u8();
+        r.skip(2);
+        const std::uint16_t plen = r.read_u16();
+        if (!r.ok() || std::uint32_t(plen) + 40 > p.data_len) return drop_reason::not_ip;
+        info.len = std::uint32_t(plen) + 40;
+        info.tos = std::uint8_t((b0 & 15u) << 4 | b1 >> 4);
+        info.df = true;  // IPv6 is never fragmented in transit: keep PMTU semantics (RFC 4301 8.1)
+        info.next_header = 41;
+        return drop_reason::ok;
+    }
+    return drop_reason::not_ip;
+}
+
+struct prep {
+    inner_info inner;
+    std::uint64_t seq = 0;
+    std::uint8_t pad = 0;
+};
+
+} // namespace
+
+void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
+
+std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results) {
+    std::array<prep, max_burst> pr;
+    std::array<crypto_op, max_burst> ops;
+    std::array<std::uint8_t, max_burst> which;  // ops[j] belongs to pkts[which[j]]
+    alignas(16) std::array<std::array<std::uint8_t, 64>, max_burst> tags;
+    alignas(16) std::array<std::array<std::uint8_t, 16>, max_burst> aad;
+    alignas(16) std::array<std::uint8_t, max_burst * 16> ivs_buf;
+
+    const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
+    std::uint64_t pend_bytes = 0, pend_packets = 0;
+    std::size_t k = 0;
+
+    // 1 + 2: validate, size, lifetime, sequence number reservation.
+    for (std::size_t i = 0; i < pkts.size(); ++i) {
+        const pkt& p = pkts[i];
+        drop_reason r = p.valid() ? parse_inner(p, pr[i].inner) : drop_reason::not_ip;
+        if (r == drop_reason::ok) {
+            const std::uint32_t len = pr[i].inner.len;
+            const std::uint8_t pad = std::uint8_t((block - (len + 2) % block) % block);
+            pr[i].pad = pad;
+            const std::uint64_t total = std::uint64_t(hdr) + len + pad + 2 + icv;
+            if (p.data_off < hdr || p.buf_len - p.data_off - len < std::uint32_t(pad) + 2 + icv)
+                r = drop_reason::no_room;
+            else if (total - (v6 ? 40 : 0) > 0xffff)
+                r = drop_reason::too_big;
+            else if (life.hard_fired ||
+                     lifetime_state::reached(life.hard, counters.bytes + pend_bytes, counters.packets + pend_packets))
+                r = drop_reason::lifetime;
+            else if (exhausted || next_seq > seq_limit)
+                r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
+            else {
+                pr[i].seq = next_seq;
+                if (next_seq == seq_limit) exhausted = true;
+                else ++next_seq;
+                pend_bytes += len;
+                ++pend_packets;
+                which[k++] = std::uint8_t(i);
+            }
+        }
+        results[i] = r;
+        if (r != drop_reason::ok) ++counters.drops[index(r)];
+    }
+    if (k == 0) return 0;
+
+    // 3: IVs for the whole burst.
+    if (!aead) ivs->fill({ivs_buf.data(), k * iv_len});
+
+    // 4: framing.
+    for (std::size_t j = 0; j < k; ++j) {
+        pkt& p = pkts[which[j]];
+        const prep& q = pr[which[j]];
+        std::uint8_t* inner = p.data();
+        std::uint8_t* out = inner - hdr;
+        std::uint8_t* esp = out + ip_hdr + udp_hdr;
+        std::uint8_t* iv = esp + 8;
+        std::uint8_t* trailer = inner + q.inner.len;
+        for (std::uint8_t b = 0; b < q.pad; ++b) trailer[b] = std::uint8_t(b + 1);  // RFC 4303 2.4
+        trailer[q.pad] = q.pad;
+        trailer[q.pad + 1] = q.inner.next_header;
+        const std::uint32_t ct_len = q.inner.len + q.pad + 2;
+        std::uint8_t* icvp = inner + ct_len;
+        const std::uint32_t esp_len = 8 + iv_len + ct_len + icv;
+        const std::uint32_t total = std::uint32_t(ip_hdr) + udp_hdr + esp_len;
+
+        base::store_be32(esp, spi);
+        base::store_be32(esp + 4, std::uint32_t(q.seq));
+        crypto_op& op = ops[j];
+        op.data = inner;
+        op.len = ct_len;
+        op.tag = tags[j].data();
+        op.ok = false;
+        if (aead) {
+            base::store_be64(iv, q.seq);
+            std::memcpy(op.iv.data(), iv, 8);
+            std::uint8_t* a = aad[j].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
+            base::store_be32(a, spi);
+            if (esn) {
+                base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
+                base::store_be32(a + 8, std::uint32_t(q.seq));
+            } else {
+                base::store_be32(a + 4, std::uint32_t(q.seq));
+            }
+            op.auth = a;
+            op.auth_len = esn ? 12 : 8;
+        } else {
+            std::memcpy(iv, ivs_buf.data() + j * iv_len, iv_len);
+            std::memcpy(op.iv.data(), iv, iv_len);
+            op.auth = esp;
+            op.auth_len = 8 + iv_len + ct_len;
+            if (esn) {
+                base::store_be32(icvp, std::uint32_t(q.seq >> 32));
+                op.auth_len += 4;
+            }
+        }
+
+        if (udp_hdr) {
+            std::uint8_t* u = out + ip_hdr;
+            base::store_be16(u, natt_sport);
+            base::store_be16(u + 2, natt_dport);
+            base::store_be16(u + 4, std::uint16_t(8 + esp_len));
+            base::store_be16(u + 6, 0);  // IPv4: zero (RFC 3948 2.1); IPv6: filled after crypto
+        }
+        const std::uint8_t proto = udp_hdr ? 17 : 50;
+        if (!v6) {
+            bool df_bit = df == df_policy::set || (df == df_policy::copy && q.inner.df);
+            out[0] = 0x45;
+            out[1] = q.inner.tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
+            base::store_be16(out + 2, std::uint16_t(total));
+            base::store_be16(out + 4, ip_id++);
+            base::store_be16(out + 6, df_bit ? 0x4000 : 0);
+            out[8] = ttl;
+            out[9] = proto;
+            base::store_be16(out + 10, 0);
+            std::memcpy(out + 12, src.data(), 4);
+            std::memcpy(out + 16, dst.data(), 4);
+            base::store_be16(out + 10, detail::csum_fold(detail::csum_add(0, out, 20)));
+        } else {
+            base::store_be32(out, 0x60000000u | std::uint32_t(q.inner.tos) << 20);
+            base::store_be16(out + 4, std::uint16_t(total - 40));
+            out[6] = proto;
+            out[7] = ttl;
+            std::memcpy(out + 8, src.data(), 16);
+            std::memcpy(out + 24, dst.data(), 16);
+        }
+        p.data_off -= hdr;
+        p.data_len = total;
+    }
+
+    // 5: crypto for the burst.
+    crypto->encrypt({ops.data(), k});
+
+    // 6: ICV, checksums, counters.
+    std::size_t good = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+        pkt& p = pkts[which[j]];
+        const prep& q = pr[which[j]];
+        if (!ops[j].ok) {
+            // Restore the caller's view of the inner packet; the buffer's head/tailroom is scratch.
+            p.data_off += hdr;
+            p.data_len = q.inner.len;
+            results[which[j]] = drop_reason::crypto;
+            ++counters.drops[index(drop_reason::crypto)];
+            continue;
+        }
+        std::memcpy(ops[j].data + ops[j].len, ops[j].tag, icv);
+        if (udp_hdr && v6) {
+            std::uint8_t* out = p.data();
+            std::uint8_t* u = out + 40;
+            const std::uint32_t ulen = p.data_len - 40;
+            std::uint32_t s = detail::csum_add(0, out + 8, 32);  // RFC 8200 8.1 pseudo-header
+            s += ulen + 17;
+            s = detail::csum_add(s, u, ulen);
+            std::uint16_t c = detail::csum_fold(s);
+            base::store_be16(u + 6, c == 0 ? 0xffff : c);
+        }
+        ++counters.packets;
+        counters.bytes += q.inner.len;
+        ++good;
+    }
+    fire_lifetime();
+    return good;
+}
+
+sa_result<outbound_sa> outbound_sa::create(const sa_config& cfg) {
+    sa_result<outbound_sa> res;
+    if (auto e = validate(cfg); !e.empty()) {
+        res.error = e;
+        return res;
+    }
+    auto im = std::make_unique<impl>();
+    std::string err;
+    im->cold.crypto_owner = crypto_ctx::create(cfg.backend, cfg.enc, cfg.enc_key.view(), cfg.integ,
+                                               cfg.integ_key.view(), &err);
+    if (!im->cold.crypto_owner) {
+        res.error = err.empty() ? "crypto setup failed" : err;
+        return res;
+    }
+    const auto ep = params(cfg.enc);
+    im->crypto = im->cold.crypto_owner.get();
+    im->iv_owner = cfg.iv ? cfg.iv : make_random_iv_source();
+    im->ivs = im->iv_owner.get();
+    im->spi = cfg.spi;
+    im->next_seq = cfg.initial_seq;
+    im->seq_limit = cfg.esn ? ~std::uint64_t(0) : 0xffffffffULL;
+    im->iv_len = ep.iv_len;
+    im->block = ep.block_size;
+    im->icv = icv_len(cfg.enc, cfg.integ);
+    im->aead = ep.aead;
+    im->esn = cfg.esn;
+    im->v6 = cfg.src.is_v6();
+    im->ip_hdr = im->v6 ? 40 : 20;
+    im->udp_hdr = cfg.natt ? 8 : 0;
+    if (cfg.natt) {
+        im->natt_sport = cfg.natt->sport;
+        im->natt_dport = cfg.natt->dport;
+    }
+    im->ttl = cfg.ttl;
+    im->df = cfg.df;
+    im->src = cfg.src.bytes;
+    im->dst = cfg.dst.bytes;
+    im->life.soft = cfg.soft;
+    im->life.hard = cfg.hard;
+    im->cold.on_lifetime = cfg.on_lifetime;
+    im->cold.enc = cfg.enc;
+    im->cold.integ = cfg.integ;
+    im->cold.backend = cfg.backend;
+    res.sa.reset(new outbound_sa());
+    res.sa->_impl = std::move(im);
+    return res;
+}
+
+// The fields every packet touches fit in the first two cache lines.
+// Per-packet fields then counters: five cache lines, nothing else is touched per burst.
+static_assert(std::is_standard_layout_v<outbound_hot>);
+static_assert(offsetof(outbound_hot, counters) <= 128, "outbound per-packet fields grew beyond two cache lines");
+static_assert(sizeof(outbound_hot) <= 320, "outbound hot SA grew unexpectedly");
+
+outbound_sa::~outbound_sa() = default;
+
+std::size_t outbound_sa::encap(std::span<pkt> pkts, std::span<drop_reason> results) {
+    const std::size_t n = std::min(pkts.size(), results.size());
+    std::size_t good = 0;
+    for (std::size_t b = 0; b < n; b += max_burst) {
+        const std::size_t c = std::min(max_burst, n - b);
+        good += _impl->encap_chunk(pkts.subspan(b, c), results.subspan(b, c));
+    }
+    return good;
+}
+
+std::uint32_t outbound_sa::spi() const { return _impl->spi; }
+std::uint64_t outbound_sa::next_seq() const { return _impl->next_seq; }
+const sa_counters& outbound_sa::counters() const { return _impl->counters; }
+bool outbound_sa::hard_expired() const { return _impl->life.hard_fired; }
+std::uint32_t outbound_sa::headroom() const { return std::uint32_t(_impl->ip_hdr) + _impl->udp_hdr + 8 + _impl->iv_len; }
+std::uint32_t outbound_sa::tailroom() const { return std::uint32_t(_impl->block) - 1 + 2 + _impl->icv; }
+enc_alg outbound_sa::enc() const { return _impl->cold.enc; }
+integ_alg outbound_sa::integ() const { return _impl->cold.integ; }
+backend_kind outbound_sa::backend() const { return _impl->cold.backend; }
+
+} // namespace esp

@@ -1,0 +1,105 @@
+#pragma once
+// Internal: runtime SA layouts and helpers shared by outbound.cpp and inbound.cpp.
+#include "esp/sa.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace esp {
+
+// Lifetime bookkeeping: one callback per kind, then the hard limit drops packets.
+struct lifetime_state {
+    lifetime_limits soft;
+    lifetime_limits hard;
+    bool soft_fired = false;
+    bool hard_fired = false;
+
+    static bool reached(const lifetime_limits& l, std::uint64_t bytes, std::uint64_t packets) {
+        return (l.bytes != 0 && bytes >= l.bytes) || (l.packets != 0 && packets >= l.packets);
+    }
+};
+
+// Cold part shared by both directions: owners of the crypto context and the callback.
+struct sa_cold {
+    std::unique_ptr<crypto_ctx> crypto_owner;
+    lifetime_callback on_lifetime;
+    enc_alg enc = enc_alg::aes256_cbc;
+    integ_alg integ = integ_alg::none;
+    backend_kind backend = backend_kind::ipsecmb;
+};
+
+// Hot fields first: everything the burst loop reads for every packet sits in the first lines.
+struct alignas(64) outbound_hot {
+    std::uint64_t next_seq = 1;
+    std::uint64_t seq_limit = 0xffffffffULL;  // last usable sequence number
+    crypto_ctx* crypto = nullptr;
+    iv_source* ivs = nullptr;
+    std::uint32_t spi = 0;
+    std::uint16_t ip_id = 0;
+    std::uint16_t natt_sport = 0;
+    std::uint16_t natt_dport = 0;
+    std::uint8_t iv_len = 0;
+    std::uint8_t block = 0;
+    std::uint8_t icv = 0;
+    std::uint8_t ttl = 64;
+    std::uint8_t ip_hdr = 20;
+    std::uint8_t udp_hdr = 0;
+    df_policy df = df_policy::copy;
+    bool aead = false;
+    bool esn = false;
+    bool v6 = false;
+    bool exhausted = false;
+    std::array<std::uint8_t, 16> src{};
+    std::array<std::uint8_t, 16> dst{};
+    lifetime_state life;
+    sa_counters counters;
+};
+
+struct outbound_sa::impl : outbound_hot {
+    std::shared_ptr<iv_source> iv_owner;
+    sa_cold cold;
+
+    std::size_t encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results);
+    void fire_lifetime();
+};
+
+struct alignas(64) inbound_hot {
+    crypto_ctx* crypto = nullptr;
+    std::uint32_t spi = 0;
+    std::uint8_t iv_len = 0;
+    std::uint8_t block = 0;
+    std::uint8_t icv = 0;
+    bool aead = false;
+    bool esn = false;
+    lifetime_state life;
+    sa_counters counters;
+    replay_window window;
+};
+
+struct inbound_sa::impl : inbound_hot {
+    sa_cold cold;
+
+    // Processes a prefix of pkts (all of them unless an ESN subspace change splits the burst);
+    // consumed says how many.
+    std::size_t decap_chunk(std::span<pkt> pkts, std::span<drop_reason> results, std::size_t& consumed);
+    void fire_lifetime();
+};
+
+namespace detail {
+
+// RFC 1071 one's complement sum (not yet folded/complemented), for IPv4 header and UDP checksums.
+inline std::uint32_t csum_add(std::uint32_t sum, const std::uint8_t* p, std::size_t len) {
+    for (; len >= 2; p += 2, len -= 2) sum += std::uint32_t(p[0] << 8 | p[1]);
+    if (len) sum += std::uint32_t(p[0] << 8);
+    return sum;
+}
+inline std::uint16_t csum_fold(std::uint32_t sum) {
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return std::uint16_t(~sum);
+}
+
+void fire(const lifetime_callback& cb, lifetime_state& life, std::uint32_t spi, sa_direction dir,
+          const sa_counters& c);
+
+} // namespace detail
+} // namespace esp
