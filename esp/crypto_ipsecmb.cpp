@@ -168,7 +168,9 @@ private:
             IMB_JOB* job = IMB_GET_NEXT_JOB(m);
             job->cipher_direction = dir;
             job->chain_order = dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-            job->cipher_mode = _mode;
+            // An empty cipher region (pure HMAC) is not a valid CBC job; ESP never produces one,
+            // but the primitive stays total.
+            job->cipher_mode = (op.len == 0 && !gcm) ? IMB_CIPHER_NULL : _mode;
             job->hash_alg = _hash;
             job->enc_keys = _enc_keys;
             job->dec_keys = _dec_keys;

@@ -5,6 +5,7 @@
 #include <base/hex.hpp>
 #include <base/reader.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -24,7 +25,7 @@ struct buffer {
 
     explicit buffer(std::span<const std::uint8_t> data, std::uint32_t head = headroom, std::uint32_t tail = tailroom)
         : mem(head + data.size() + tail, 0xee) {
-        std::memcpy(mem.data() + head, data.data(), data.size());
+        std::copy(data.begin(), data.end(), mem.begin() + head);
         p = esp::pkt{mem.data(), std::uint32_t(mem.size()), head, std::uint32_t(data.size())};
     }
     buffer(const buffer& o) : mem(o.mem), p(o.p) { p.buf = mem.data(); }
