@@ -1,0 +1,218 @@
+// L2/L3 header work for the pipeline: parse through base::reader, rewrite in place.
+#include "dataplane/packet.hpp"
+
+#include <base/reader.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace dataplane {
+
+using base::load_be16;
+using base::load_be32;
+using base::store_be16;
+using base::store_be32;
+
+namespace {
+mac read_mac(base::reader& r) {
+    mac m{};
+    auto b = r.bytes(6);
+    if (b.size() == 6) std::copy(b.begin(), b.end(), m.begin());
+    return m;
+}
+} // namespace
+
+std::optional<eth_view> parse_eth(std::span<const std::uint8_t> frame) {
+    base::reader r(frame);
+    eth_view e;
+    e.dst = read_mac(r);
+    e.src = read_mac(r);
+    e.ethertype = r.read_u16();
+    if (!r.ok()) return std::nullopt;
+    return e;
+}
+
+void write_eth(std::uint8_t* p, const mac& dst, const mac& src, std::uint16_t ethertype) {
+    std::memcpy(p, dst.data(), 6);
+    std::memcpy(p + 6, src.data(), 6);
+    store_be16(p + 12, ethertype);
+}
+
+std::optional<arp_view> parse_arp(std::span<const std::uint8_t> l3) {
+    base::reader r(l3);
+    auto hrd = r.read_u16();
+    auto pro = r.read_u16();
+    auto hln = r.read_u8();
+    auto pln = r.read_u8();
+    arp_view a;
+    a.op = r.read_u16();
+    a.sha = read_mac(r);
+    a.spa = r.read_u32();
+    a.tha = read_mac(r);
+    a.tpa = r.read_u32();
+    if (!r.ok() || hrd != 1 || pro != ethertype_ipv4 || hln != 6 || pln != 4 || (a.op != 1 && a.op != 2))
+        return std::nullopt;
+    return a;
+}
+
+void write_arp_frame(std::uint8_t* p, std::uint16_t op, const mac& eth_dst, const mac& sha, ipv4 spa,
+                     const mac& tha, ipv4 tpa) {
+    write_eth(p, eth_dst, sha, ethertype_arp);
+    std::uint8_t* a = p + eth_hlen;
+    store_be16(a, 1);
+    store_be16(a + 2, ethertype_ipv4);
+    a[4] = 6;
+    a[5] = 4;
+    store_be16(a + 6, op);
+    std::memcpy(a + 8, sha.data(), 6);
+    store_be32(a + 14, spa);
+    std::memcpy(a + 18, tha.data(), 6);
+    store_be32(a + 24, tpa);
+}
+
+std::uint16_t inet_checksum(std::span<const std::uint8_t> b, std::uint32_t seed) {
+    std::uint64_t sum = seed;
+    std::size_t i = 0;
+    for (; i + 1 < b.size(); i += 2) sum += std::uint32_t(b[i] << 8 | b[i + 1]);
+    if (i < b.size()) sum += std::uint32_t(b[i] << 8);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return std::uint16_t(~sum);
+}
+
+void set_ipv4_checksum(std::uint8_t* ip, std::size_t ihl) {
+    store_be16(ip + 10, 0);
+    store_be16(ip + 10, inet_checksum({ip, ihl}));
+}
+
+void checksum_adjust(std::uint8_t* csum, std::uint16_t old_word, std::uint16_t new_word) {
+    std::uint32_t sum = std::uint16_t(~load_be16(csum));
+    sum += std::uint16_t(~old_word);
+    sum += new_word;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    store_be16(csum, std::uint16_t(~sum));
+}
+
+void decrement_ttl(std::uint8_t* ip) {
+    std::uint16_t old_word = load_be16(ip + 8);  // TTL and protocol share a 16-bit word
+    ip[8] = std::uint8_t(ip[8] - 1);
+    checksum_adjust(ip + 10, old_word, load_be16(ip + 8));
+}
+
+std::optional<ipv4_view> parse_ipv4(std::span<const std::uint8_t> l3, drop& why) {
+    why = drop::ipv4_malformed;
+    base::reader r(l3);
+    auto vihl = r.read_u8();
+    r.skip(1);  // DSCP/ECN
+    ipv4_view v;
+    v.total_len = r.read_u16();
+    r.skip(2);  // identification
+    auto frag = r.read_u16();
+    v.ttl = r.read_u8();
+    v.proto = r.read_u8();
+    r.skip(2);  // checksum, verified over the whole header below
+    v.src = r.read_u32();
+    v.dst = r.read_u32();
+    if (!r.ok() || (vihl >> 4) != 4) return std::nullopt;
+    v.ihl = std::uint8_t((vihl & 15) * 4);
+    if (v.ihl < 20 || v.total_len < v.ihl || v.total_len > l3.size()) return std::nullopt;
+    if (!r.skip(v.ihl - 20u)) return std::nullopt;
+    if (inet_checksum(l3.first(v.ihl)) != 0) return std::nullopt;
+    v.df = (frag & 0x4000) != 0;
+    v.fragment = (frag & 0x3fff) != 0;
+    if (!v.fragment && (v.proto == proto_tcp || v.proto == proto_udp)) {
+        base::reader l4(l3.subspan(v.ihl, v.total_len - v.ihl));
+        v.sport = l4.read_u16();
+        v.dport = l4.read_u16();
+        v.has_ports = l4.ok();
+    }
+    why = drop::count_;
+    return v;
+}
+
+bool icmp_echo_to_reply(std::span<std::uint8_t> ip, ipv4 reply_src) {
+    drop why;
+    auto v = parse_ipv4(ip, why);
+    if (!v || v->proto != proto_icmp || v->fragment) return false;
+    auto icmp = ip.subspan(v->ihl, v->total_len - v->ihl);
+    base::reader r(icmp);
+    auto type = r.read_u8();
+    auto code = r.read_u8();
+    r.skip(6);
+    if (!r.ok() || type != 8 || code != 0 || inet_checksum(icmp) != 0) return false;
+    store_be32(ip.data() + 16, v->src);
+    store_be32(ip.data() + 12, reply_src);
+    ip[8] = 64;  // a fresh TTL for the reply, as hosts do
+    set_ipv4_checksum(ip.data(), v->ihl);
+    std::uint16_t old_word = load_be16(icmp.data());
+    icmp[0] = 0;
+    checksum_adjust(icmp.data() + 2, old_word, load_be16(icmp.data()));
+    return true;
+}
+
+std::size_t write_icmp_frag_needed(std::uint8_t* out, std::span<const std::uint8_t> offending_ip, ipv4 src,
+                                   std::uint16_t mtu) {
+    drop why;
+    auto v = parse_ipv4(offending_ip, why);
+    if (!v) return 0;
+    std::size_t quote = std::min<std::size_t>(v->total_len, std::size_t(v->ihl) + 8);
+    std::size_t len = 20 + 8 + quote;
+    std::memset(out, 0, 28);
+    out[0] = 0x45;
+    store_be16(out + 2, std::uint16_t(len));
+    out[8] = 64;
+    out[9] = proto_icmp;
+    store_be32(out + 12, src);
+    store_be32(out + 16, v->src);
+    set_ipv4_checksum(out, 20);
+    std::uint8_t* icmp = out + 20;
+    icmp[0] = 3;  // destination unreachable
+    icmp[1] = 4;  // fragmentation needed and DF set
+    store_be16(icmp + 6, mtu);  // RFC 1191 section 4: next-hop MTU in the low-order 16 bits
+    std::memcpy(icmp + 8, offending_ip.data(), quote);
+    store_be16(icmp + 2, inet_checksum({icmp, 8 + quote}));
+    return len;
+}
+
+bool clamp_tcp_mss(std::span<std::uint8_t> ip, std::uint16_t mss) {
+    drop why;
+    auto v = parse_ipv4(ip, why);
+    if (!v || v->proto != proto_tcp || v->fragment) return false;
+    auto tcp = ip.subspan(v->ihl, v->total_len - v->ihl);
+    base::reader r(tcp);
+    r.skip(12);
+    auto off_flags = r.read_u16();
+    if (!r.ok() || !(off_flags & 0x0002)) return false;  // SYN only
+    std::size_t doff = std::size_t(off_flags >> 12) * 4;
+    if (doff < 20 || doff > tcp.size()) return false;
+    // Options, RFC 9293 3.1: kind 0 end, kind 1 no-op, else kind, length, data.
+    base::reader opts(tcp.subspan(20, doff - 20));
+    while (!opts.empty()) {
+        std::size_t at = 20 + opts.position();
+        auto kind = opts.read_u8();
+        if (kind == 0) break;
+        if (kind == 1) continue;
+        auto len = opts.read_u8();
+        if (!opts.ok() || len < 2 || !opts.skip(len - 2u)) return false;
+        if (kind == 2 && len == 4) {
+            std::uint16_t old_mss = load_be16(tcp.data() + at + 2);
+            if (old_mss <= mss) return false;
+            store_be16(tcp.data() + at + 2, mss);
+            checksum_adjust(tcp.data() + 16, old_mss, mss);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_ike_payload(std::uint16_t dport, std::span<const std::uint8_t> udp_payload) {
+    if (dport == port_ike) return true;
+    if (dport != port_nat_t) return false;
+    base::reader r(udp_payload);
+    auto marker = r.read_u32();
+    // RFC 3948 2.2: a zero "SPI" is the non-ESP marker; a single 0xff byte is NAT-keepalive,
+    // which IKE (not ESP) owns as well.
+    if (r.ok()) return marker == 0;
+    return udp_payload.size() == 1 && udp_payload[0] == 0xff;
+}
+
+} // namespace dataplane

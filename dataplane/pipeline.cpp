@@ -1,0 +1,513 @@
+// The worker pipeline. What happens to a packet, in order:
+//
+//  1. RX: a burst of up to 32 from each port (queue 0); counted per port.
+//  2. L2: chained mbufs, runts and frames not for our MAC (or broadcast) are dropped. ARP is
+//     answered for our own addresses (port IPs and VIPs) and learned into the neighbour
+//     table, releasing packets held for that next hop. Anything but IPv4 is dropped. The
+//     Ethernet header is stripped: from here on the mbuf holds the IP packet.
+//  3. L3: the IPv4 header is validated (version, lengths, checksum); Ethernet padding trimmed.
+//  4. Local (to one of our addresses): ICMP echo answered out of the receiving port; IKE
+//     (UDP 500, UDP 4500 behind the non-ESP marker) punted to the IKE ring; ESP and
+//     UDP-encapsulated ESP on the public side go to step 6b; anything else is dropped.
+//  5. Transit: broadcast/multicast never routed nor protected; TTL checked; the whole burst
+//     classified by the SPD at once: private side with the out-direction policies (PROTECT ->
+//     6a, BYPASS -> 7, DISCARD -> drop), public side with the in-direction policies
+//     (plaintext matching PROTECT is dropped: it should have come through the tunnel).
+//  6a. Encap, one call per SA for its share of the burst: tunnel MTU check first (DF set:
+//     ICMP "fragmentation needed" with the tunnel MTU back to the sender), TTL-1, optional
+//     TCP MSS clamp, ESP encap; the outer packet goes to 7 towards the SA's peer.
+//  6b. Decap: SPI -> SAD, one call per SA; the inner packet must match the in-direction SPD
+//     with PROTECT by this very SA (RFC 4301 5.2 step 4); TTL-1, MSS clamp, then 7 (or
+//     local ICMP echo, whose reply goes back through the outbound SPD).
+//  7. Output: route lookup, port MTU, neighbour (unresolved: held, ARP request sent),
+//     Ethernet header, per-port TX buffer flushed once per round. IKE's inject ring joins here.
+//  8. Round end: neighbour retries/timeouts every 100 ms, RCU quiescent state; an idle round
+//     backs off with short sleeps (at most idle_sleep_us), offline for RCU while asleep.
+//
+// No allocation, lock, log or exception per packet: scratch arrays live on the stack, the
+// tables are an RCU snapshot, counters are single-writer.
+#include "engine_state.hpp"
+
+#include "dataplane/packet.hpp"
+
+#include <base/reader.hpp>
+#include <spd/flow.hpp>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+
+namespace dataplane {
+
+namespace {
+
+struct ctx {
+    engine::state& s;
+    worker& w;
+    const tables& t;
+    std::uint64_t now;
+};
+
+std::span<std::uint8_t> data_of(rte_mbuf* m) { return {rte_pktmbuf_mtod(m, std::uint8_t*), m->data_len}; }
+
+esp::pkt to_pkt(rte_mbuf* m) {
+    return {static_cast<std::uint8_t*>(m->buf_addr), m->buf_len, m->data_off, m->data_len};
+}
+void from_pkt(rte_mbuf* m, const esp::pkt& p) {
+    m->data_off = std::uint16_t(p.data_off);
+    m->data_len = std::uint16_t(p.data_len);
+    m->pkt_len = p.data_len;
+}
+
+void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
+    c.w.stats.drop_one(why);
+    rte_pktmbuf_free(m);
+}
+
+void flush_tx(ctx& c, std::size_t port) {
+    auto& b = c.w.tx[port];
+    if (b.n == 0) return;
+    std::array<std::uint32_t, 2 * burst_size> len{};
+    for (std::uint16_t i = 0; i < b.n; ++i) len[i] = b.pkts[i]->pkt_len;
+    std::uint16_t sent = rte_eth_tx_burst(c.s.ports[port].id, 0, b.pkts.data(), b.n);
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = 0; i < sent; ++i) bytes += len[i];
+    c.w.stats.ports[port].tx_packets.add(sent);
+    c.w.stats.ports[port].tx_bytes.add(bytes);
+    for (std::uint16_t i = sent; i < b.n; ++i) drop_pkt(c, b.pkts[i], drop::tx_full);
+    b.n = 0;
+}
+
+void tx_enqueue(ctx& c, std::size_t port, rte_mbuf* m) {
+    auto& b = c.w.tx[port];
+    if (b.n == b.pkts.size()) flush_tx(c, port);
+    b.pkts[b.n++] = m;
+}
+
+// m holds an IP packet; gives it an Ethernet header towards dst and queues it.
+void emit_l2(ctx& c, std::size_t port, rte_mbuf* m, const mac& dst) {
+    auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, eth_hlen));
+    if (!eth) return drop_pkt(c, m, drop::no_headroom);
+    write_eth(eth, dst, c.s.ports[port].hw, ethertype_ipv4);
+    tx_enqueue(c, port, m);
+}
+
+void send_arp_request(ctx& c, std::size_t port, ipv4 target) {
+    rte_mbuf* m = rte_pktmbuf_alloc(c.s.pool);
+    if (!m) return c.w.stats.drop_one(drop::no_mbuf);
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, eth_hlen + arp_len));
+    if (!p) return drop_pkt(c, m, drop::no_mbuf);
+    const auto& pr = c.s.ports[port];
+    write_arp_frame(p, 1, mac_broadcast, pr.hw, pr.ip.addr, mac_zero, target);
+    c.w.stats.arp_requests_sent.add();
+    tx_enqueue(c, port, m);
+}
+
+// 7. Output of an IP packet towards dst.
+void output(ctx& c, rte_mbuf* m, ipv4 dst) {
+    auto nh = c.t.routes.lookup(dst);
+    if (!nh) return drop_pkt(c, m, drop::no_route);
+    if (m->pkt_len > c.s.ports[nh->port].mtu) return drop_pkt(c, m, drop::too_big);
+    if (const mac* hw = c.w.neigh.lookup(nh->port, nh->ip)) return emit_l2(c, nh->port, m, *hw);
+    switch (c.w.neigh.hold(nh->port, nh->ip, m, c.now)) {
+    case neighbor_table::hold_result::request: send_arp_request(c, nh->port, nh->ip); break;
+    case neighbor_table::hold_result::held: break;
+    case neighbor_table::hold_result::full: drop_pkt(c, m, drop::neighbor_hold_full); break;
+    }
+}
+
+// 2. ARP: answer requests for our addresses, learn senders (RFC 826 merge).
+void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint8_t> l3) {
+    auto a = parse_arp(l3);
+    if (!a) return drop_pkt(c, m, drop::arp_malformed);
+    const auto& pr = c.s.ports[port];
+    bool for_us = pr.owns(a->tpa);
+    if (a->spa != 0 && !(a->sha[0] & 1)) {
+        std::array<rte_mbuf*, neighbor_table::hold_max> released{};
+        auto n = c.w.neigh.learn(std::uint16_t(port), a->spa, a->sha, for_us, c.now, released);
+        if (a->op == 2 && c.w.neigh.lookup(std::uint16_t(port), a->spa)) c.w.stats.arp_replies_learned.add();
+        for (std::size_t i = 0; i < n; ++i) emit_l2(c, port, released[i], a->sha);
+    }
+    if (a->op == 1 && for_us) {
+        auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
+        write_arp_frame(p, 2, a->sha, pr.hw, a->tpa, a->sha, a->spa);
+        m->data_len = std::uint16_t(eth_hlen + arp_len);
+        m->pkt_len = m->data_len;
+        c.w.stats.arp_requests_answered.add();
+        return tx_enqueue(c, port, m);
+    }
+    if (a->op == 1) return drop_pkt(c, m, drop::arp_not_for_us);
+    rte_pktmbuf_free(m);  // a reply: consumed (counted as learned above)
+}
+
+struct burst_lists {
+    std::array<rte_mbuf*, burst_size> transit{};
+    std::array<spd::flow_key, burst_size> keys{};
+    std::array<spd::verdict, burst_size> verdicts{};
+    std::size_t n_transit = 0;
+    std::array<rte_mbuf*, burst_size> enc{};
+    std::array<std::uint32_t, burst_size> enc_sa{};
+    std::size_t n_enc = 0;
+    std::array<rte_mbuf*, burst_size> esp_in{};
+    std::size_t n_esp = 0;
+};
+
+void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l);
+
+// A packet we originate (ICMP error, echo reply to a tunnel peer): outbound SPD decides.
+void local_out(ctx& c, rte_mbuf* m, burst_lists& l) {
+    spd::flow_key k;
+    if (spd::extract_flow(data_of(m), k) != spd::extract_status::ok) return drop_pkt(c, m, drop::ipv4_malformed);
+    auto v = c.t.spd_out->classify(k);
+    if (v.act == spd::action::bypass) {
+        drop why;
+        auto iv = parse_ipv4(data_of(m), why);
+        if (!iv) return drop_pkt(c, m, why);
+        return output(c, m, iv->dst);
+    }
+    protect_or_forward(c, m, v, l);
+}
+
+void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l) {
+    if (v.act == spd::action::discard) return drop_pkt(c, m, drop::policy_discard);
+    if (v.sa_handle >= c.t.out_sas.size()) return drop_pkt(c, m, drop::policy_no_sa);
+    if (l.n_enc == l.enc.size()) return drop_pkt(c, m, drop::tx_full);
+    l.enc[l.n_enc] = m;
+    l.enc_sa[l.n_enc++] = v.sa_handle;
+}
+
+void send_frag_needed(ctx& c, rte_mbuf* offending, std::uint16_t mtu, burst_lists& l) {
+    rte_mbuf* m = rte_pktmbuf_alloc(c.s.pool);
+    if (!m) return c.w.stats.drop_one(drop::no_mbuf);
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, icmp_frag_needed_max));
+    if (!p) return drop_pkt(c, m, drop::no_mbuf);
+    // Source: our address on the private side facing the sender (first private port).
+    ipv4 src = c.s.ports[0].ip.addr;
+    drop why;
+    auto v = parse_ipv4(data_of(offending), why);
+    if (v)
+        if (auto nh = c.t.routes.lookup(v->src)) src = c.s.ports[nh->port].ip.addr;
+    auto len = write_icmp_frag_needed(p, data_of(offending), src, mtu);
+    if (len == 0) return drop_pkt(c, m, drop::ipv4_malformed);
+    rte_pktmbuf_trim(m, std::uint16_t(icmp_frag_needed_max - len));
+    c.w.stats.icmp_frag_needed_sent.add();
+    // Sent in plaintext towards the sender: it is on our private side, not behind a tunnel.
+    output(c, m, v->src);
+    (void)l;
+}
+
+// 4. Local delivery.
+void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const mac& from, burst_lists& l) {
+    auto ip = data_of(m);
+    const bool public_side = c.s.ports[port].role == port_role::public_side;
+    switch (v.proto) {
+    case proto_icmp: {
+        if (v.fragment || !icmp_echo_to_reply(ip, v.dst)) return drop_pkt(c, m, drop::local_unhandled);
+        c.w.stats.icmp_echo_answered.add();
+        auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, eth_hlen));
+        if (!eth) return drop_pkt(c, m, drop::no_headroom);
+        write_eth(eth, from, c.s.ports[port].hw, ethertype_ipv4);
+        return tx_enqueue(c, port, m);
+    }
+    case proto_udp: {
+        if (v.fragment) return drop_pkt(c, m, drop::ipv4_fragment);
+        base::reader r(ip.subspan(v.ihl, v.total_len - v.ihl));
+        r.skip(2);
+        auto dport = r.read_u16();
+        r.skip(4);
+        if (!r.ok()) return drop_pkt(c, m, drop::ipv4_malformed);
+        if ((dport == port_ike || dport == port_nat_t) && is_ike_payload(dport, r.rest())) {
+            if (!c.s.ike_attached.load(std::memory_order_relaxed)) return drop_pkt(c, m, drop::no_ike);
+            m->port = std::uint16_t(port);
+            if (rte_ring_enqueue(c.s.punt, m) != 0) return drop_pkt(c, m, drop::punt_full);
+            c.w.stats.punted.add();
+            return;
+        }
+        if (dport == port_nat_t && public_side && l.n_esp < l.esp_in.size()) {
+            l.esp_in[l.n_esp++] = m;
+            return;
+        }
+        return drop_pkt(c, m, drop::local_unhandled);
+    }
+    case proto_esp:
+        if (v.fragment) return drop_pkt(c, m, drop::ipv4_fragment);
+        if (public_side && l.n_esp < l.esp_in.size()) {
+            l.esp_in[l.n_esp++] = m;
+            return;
+        }
+        return drop_pkt(c, m, drop::local_unhandled);
+    default: return drop_pkt(c, m, drop::local_unhandled);
+    }
+}
+
+void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
+    auto ip = data_of(m);
+    decrement_ttl(ip.data());
+    if (tunnel && c.s.cfg.mss_clamp && clamp_tcp_mss(ip, c.s.cfg.mss_clamp)) c.w.stats.mss_clamped.add();
+}
+
+// 6a. Encap, grouped by SA.
+void encap_stage(ctx& c, burst_lists& l) {
+    std::array<bool, burst_size> done{};
+    std::array<rte_mbuf*, burst_size> mb{};
+    std::array<esp::pkt, burst_size> pk{};
+    std::array<esp::drop_reason, burst_size> res{};
+    for (std::size_t first = 0; first < l.n_enc; ++first) {
+        if (done[first]) continue;
+        const auto sa_index = l.enc_sa[first];
+        const auto& e = c.t.out_sas[sa_index];
+        auto nh = c.t.routes.lookup(e.peer);
+        std::uint32_t inner_mtu = nh ? e.inner_mtu(c.s.ports[nh->port].mtu) : 0;
+        std::size_t k = 0;
+        for (std::size_t i = first; i < l.n_enc; ++i) {
+            if (done[i] || l.enc_sa[i] != sa_index) continue;
+            done[i] = true;
+            rte_mbuf* m = l.enc[i];
+            if (!nh) { drop_pkt(c, m, drop::no_route); continue; }
+            drop why;
+            auto v = parse_ipv4(data_of(m), why);
+            if (!v) { drop_pkt(c, m, why); continue; }
+            if (v->total_len > inner_mtu) {
+                if (v->df) {
+                    send_frag_needed(c, m, std::uint16_t(inner_mtu), l);
+                    drop_pkt(c, m, drop::frag_needed);
+                } else {
+                    drop_pkt(c, m, drop::too_big);
+                }
+                continue;
+            }
+            forward_ttl(c, m, true);
+            mb[k] = m;
+            pk[k] = to_pkt(m);
+            ++k;
+        }
+        if (k == 0) continue;
+        e.sa->encap(std::span(pk.data(), k), std::span(res.data(), k));
+        for (std::size_t i = 0; i < k; ++i) {
+            if (res[i] != esp::drop_reason::ok) {
+                c.w.stats.esp_drops[esp::index(res[i])].add();
+                drop_pkt(c, mb[i], drop::outbound_esp_error);
+                continue;
+            }
+            from_pkt(mb[i], pk[i]);
+            c.w.stats.encapsulated.add();
+            output(c, mb[i], e.peer);
+        }
+    }
+}
+
+// 6b. Decap, grouped by SA, then the inbound policy check on the inner packets.
+void decap_stage(ctx& c, burst_lists& l) {
+    std::array<std::uint32_t, burst_size> sa_of{};
+    std::array<bool, burst_size> done{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < l.n_esp; ++i) {
+        rte_mbuf* m = l.esp_in[i];
+        esp::esp_location loc;
+        auto r = esp::locate_esp(to_pkt(m), loc);
+        if (r != esp::drop_reason::ok) {
+            c.w.stats.esp_drops[esp::index(r)].add();
+            drop_pkt(c, m, drop::inbound_esp_error);
+            continue;
+        }
+        std::uint32_t idx = 0;
+        if (!c.t.find_inbound(loc.spi, idx)) {
+            drop_pkt(c, m, drop::inbound_no_sa);
+            continue;
+        }
+        l.esp_in[n] = m;
+        sa_of[n++] = idx;
+    }
+    std::array<rte_mbuf*, burst_size> mb{};
+    std::array<esp::pkt, burst_size> pk{};
+    std::array<esp::drop_reason, burst_size> res{};
+    std::array<spd::flow_key, burst_size> keys{};
+    std::array<spd::verdict, burst_size> verdicts{};
+    for (std::size_t first = 0; first < n; ++first) {
+        if (done[first]) continue;
+        const auto sa_index = sa_of[first];
+        const auto& e = c.t.in_sas[sa_index];
+        std::size_t k = 0;
+        for (std::size_t i = first; i < n; ++i) {
+            if (done[i] || sa_of[i] != sa_index) continue;
+            done[i] = true;
+            mb[k] = l.esp_in[i];
+            pk[k] = to_pkt(mb[k]);
+            ++k;
+        }
+        e.sa->decap(std::span(pk.data(), k), std::span(res.data(), k));
+        std::size_t good = 0;
+        for (std::size_t i = 0; i < k; ++i) {
+            if (res[i] != esp::drop_reason::ok) {
+                c.w.stats.esp_drops[esp::index(res[i])].add();
+                drop_pkt(c, mb[i], drop::inbound_esp_error);
+                continue;
+            }
+            from_pkt(mb[i], pk[i]);
+            if (spd::extract_flow(data_of(mb[i]), keys[good]) != spd::extract_status::ok) {
+                drop_pkt(c, mb[i], drop::inbound_policy_mismatch);
+                continue;
+            }
+            mb[good++] = mb[i];
+        }
+        c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), good), std::span(verdicts.data(), good));
+        for (std::size_t i = 0; i < good; ++i) {
+            rte_mbuf* m = mb[i];
+            if (verdicts[i].act != spd::action::protect || verdicts[i].sa_handle != sa_index) {
+                drop_pkt(c, m, drop::inbound_policy_mismatch);
+                continue;
+            }
+            c.w.stats.decapsulated.add();
+            drop why;
+            auto v = parse_ipv4(data_of(m), why);
+            if (!v) { drop_pkt(c, m, why); continue; }  // inner IPv6: not forwarded yet
+            if (c.s.is_local(v->dst)) {
+                if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
+                    c.w.stats.icmp_echo_answered.add();
+                    local_out(c, m, l);
+                } else {
+                    drop_pkt(c, m, drop::local_unhandled);
+                }
+                continue;
+            }
+            if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst)) { drop_pkt(c, m, drop::multicast); continue; }
+            if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
+            forward_ttl(c, m, true);
+            output(c, m, v->dst);
+        }
+    }
+    l.n_esp = 0;
+}
+
+// 1-5 for one RX burst of one port.
+void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
+    burst_lists l;
+    const auto& pr = c.s.ports[port];
+    auto& ps = c.w.stats.ports[port];
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        ps.rx_packets.add();
+        ps.rx_bytes.add(m->pkt_len);
+        if (m->nb_segs != 1) { drop_pkt(c, m, drop::multi_segment); continue; }
+        auto frame = data_of(m);
+        auto eth = parse_eth(frame);
+        if (!eth) { drop_pkt(c, m, drop::runt); continue; }
+        if (eth->dst != pr.hw && eth->dst != mac_broadcast) { drop_pkt(c, m, drop::not_for_us); continue; }
+        if (eth->ethertype == ethertype_arp) { handle_arp(c, port, m, frame.subspan(eth_hlen)); continue; }
+        if (eth->ethertype != ethertype_ipv4) { drop_pkt(c, m, drop::unsupported_ethertype); continue; }
+        rte_pktmbuf_adj(m, eth_hlen);
+        drop why;
+        auto v = parse_ipv4(data_of(m), why);
+        if (!v) { drop_pkt(c, m, why); continue; }
+        if (m->data_len > v->total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v->total_len));
+        if (c.s.is_local(v->dst)) { local_in(c, port, m, *v, eth->src, l); continue; }
+        if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst) || eth->dst == mac_broadcast) {
+            drop_pkt(c, m, drop::multicast);
+            continue;
+        }
+        if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
+        if (spd::extract_flow(data_of(m), l.keys[l.n_transit]) != spd::extract_status::ok) {
+            drop_pkt(c, m, drop::ipv4_malformed);
+            continue;
+        }
+        l.transit[l.n_transit++] = m;
+    }
+    const bool outbound = pr.role == port_role::private_side;
+    const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
+    cls.classify(std::span<const spd::flow_key>(l.keys.data(), l.n_transit), std::span(l.verdicts.data(), l.n_transit));
+    for (std::size_t i = 0; i < l.n_transit; ++i) {
+        rte_mbuf* m = l.transit[i];
+        const auto& v = l.verdicts[i];
+        if (v.act == spd::action::bypass) {
+            forward_ttl(c, m, false);
+            c.w.stats.bypassed.add();
+            drop why;
+            auto iv = parse_ipv4(data_of(m), why);
+            output(c, m, iv ? iv->dst : 0);
+            continue;
+        }
+        if (!outbound && v.act == spd::action::protect) { drop_pkt(c, m, drop::inbound_unprotected); continue; }
+        protect_or_forward(c, m, v, l);
+    }
+    decap_stage(c, l);  // may add echo replies to the encap list
+    encap_stage(c, l);
+}
+
+void drain_inject(ctx& c) {
+    std::array<rte_mbuf*, burst_size> pkts{};
+    unsigned n = rte_ring_dequeue_burst(c.s.inject, reinterpret_cast<void**>(pkts.data()), burst_size, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        drop why;
+        auto v = parse_ipv4(data_of(pkts[i]), why);
+        if (!v) { drop_pkt(c, pkts[i], why); continue; }
+        c.w.stats.injected.add();
+        output(c, pkts[i], v->dst);
+    }
+}
+
+void idle_sleep(std::uint32_t us) {
+    timespec ts{0, long(us) * 1000};
+    nanosleep(&ts, nullptr);
+}
+
+} // namespace
+
+void run_worker(engine::state& s, worker& w) {
+    auto& qs = s.tables_rcu->readers();
+    qs.register_reader(w.id);
+    qs.online(w.id);
+    std::array<rte_mbuf*, burst_size> pkts{};
+    while (!s.stopping.load(std::memory_order_relaxed)) {
+        ctx c{s, w, *s.tables_rcu->get(), now_ms()};
+        std::uint32_t got = 0;
+        for (std::size_t p = 0; p < s.ports.size(); ++p) {
+            auto n = rte_eth_rx_burst(s.ports[p].id, 0, pkts.data(), burst_size);
+            if (n == 0) continue;
+            got += n;
+            process_burst(c, p, pkts.data(), n);
+        }
+        if (!rte_ring_empty(s.inject)) {
+            got += 1;
+            drain_inject(c);
+        }
+        if (c.now - w.last_age_ms >= 100) {
+            w.last_age_ms = c.now;
+            w.neigh.age(
+                c.now, [&](std::uint16_t port, ipv4 ip) { send_arp_request(c, port, ip); },
+                [&](rte_mbuf* m) { drop_pkt(c, m, drop::neighbor_timeout); });
+        }
+        for (std::size_t p = 0; p < s.ports.size(); ++p) flush_tx(c, p);
+        qs.quiescent(w.id);  // nothing from this round's snapshot is referenced any more
+        if (got) {
+            w.idle_rounds = 0;
+            s.last_activity_ms.store(c.now, std::memory_order_relaxed);
+            continue;
+        }
+        // 8. Adaptive polling: spin briefly, then sleep with a growing interval capped at
+        // idle_sleep_us, offline for RCU so a publisher never waits on a sleeping worker.
+        if (++w.idle_rounds < 64 || s.cfg.idle_sleep_us == 0) continue;
+        std::uint32_t shift = std::min<std::uint32_t>(w.idle_rounds - 64, 16);
+        qs.offline(w.id);
+        idle_sleep(std::min<std::uint32_t>(s.cfg.idle_sleep_us, 1u << shift));
+        qs.online(w.id);
+    }
+    qs.offline(w.id);
+    qs.unregister_reader(w.id);
+}
+
+void drain_worker(engine::state& s, worker& w) {
+    for (auto& b : w.tx) {
+        for (std::uint16_t i = 0; i < b.n; ++i) rte_pktmbuf_free(b.pkts[i]);
+        b.n = 0;
+    }
+    w.neigh.drain([](rte_mbuf* m) { rte_pktmbuf_free(m); });
+    (void)s;
+}
+
+} // namespace dataplane
