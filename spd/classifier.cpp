@@ -130,13 +130,40 @@ private:
         return {static_cast<u32>(lo >> shift), static_cast<u32>(hi >> shift)};
     }
 
-    u64 build(std::vector<u32> ids, const region& r, unsigned depth) {
-        _stats.max_depth = std::max<std::size_t>(_stats.max_depth, depth);
-        // A rule covering the whole region matches every packet that reaches here, so nothing
-        // ranked after it can win.
+    // Shrinks each dimension of r to the smallest aligned block holding every rule's part of
+    // r. Keys outside it match none of these rules, and the leaves check rules exactly, so
+    // where such keys end up does not matter; the cuts then spend their bits where the rules
+    // differ (e.g. below a common 10.0.0.0/8).
+    void shrink(const std::vector<u32>& ids, region& r) const {
+        for (std::size_t d = 0; d < D; ++d) {
+            if (r.bits[d] == 0) continue;
+            u64 lo = ~u64(0), hi = 0;
+            for (u32 id : ids) {
+                lo = std::min(lo, std::max(_boxes[id].lo[d], r.lo[d]));
+                hi = std::max(hi, std::min(_boxes[id].hi[d], r.hi(d)));
+            }
+            const u64 diff = lo ^ hi;
+            const unsigned need = diff == 0 ? 0u : unsigned(64 - __builtin_clzll(diff));
+            if (need < r.bits[d]) {
+                r.bits[d] = need;
+                r.lo[d] = lo & ~mask_bits(need);
+            }
+        }
+    }
+
+    // A rule covering the whole region matches every packet that reaches here and can match
+    // anything here, so nothing ranked after it can win.
+    void prune(std::vector<u32>& ids, const region& r) const {
         for (std::size_t i = 0; i < ids.size(); ++i) {
             if (covers(_boxes[ids[i]], r)) { ids.resize(i + 1); break; }
         }
+    }
+
+    u64 build(std::vector<u32> ids, region r, unsigned depth) {
+        _stats.max_depth = std::max<std::size_t>(_stats.max_depth, depth);
+        shrink(ids, r);
+        prune(ids, r);
+        shrink(ids, r);
         if (ids.size() <= _opt.leaf_size || depth >= _opt.max_depth) return make_leaf_entry(ids);
 
         // Choose the dimension and number of cuts.
