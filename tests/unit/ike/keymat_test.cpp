@@ -1,0 +1,194 @@
+// Key schedule (RFC 7296 2.14, 2.17, 2.18) against the independent Python oracle, for IKE
+// suites of every PRF/cipher/integrity combination we offer, CHILD SA KEYMAT with and without
+// PFS, and rekey SKEYSEED; plus the sizes taken per transform (GCM salt, no SK_a for AEAD).
+#include "crypto_oracle.hpp"
+
+#include <ike/dh.hpp>
+#include <ike/keymat.hpp>
+
+#include <base/reader.hpp>
+
+using namespace ike::crypto;
+using namespace ike_crypto_test;
+
+namespace {
+
+const char* digest(prf_id id) {
+    switch (id) {
+    case prf_id::hmac_md5: return "md5";
+    case prf_id::hmac_sha1: return "sha1";
+    case prf_id::hmac_sha2_256: return "sha256";
+    case prf_id::hmac_sha2_384: return "sha384";
+    case prf_id::hmac_sha2_512: return "sha512";
+    }
+    return "";
+}
+
+std::vector<ike_suite> ike_suites() {
+    return {
+        {prf_id::hmac_sha2_256, {encr_id::aes_cbc, 256}, integ_id::hmac_sha2_256_128},
+        {prf_id::hmac_sha1, {encr_id::aes_cbc, 128}, integ_id::hmac_sha1_96},
+        {prf_id::hmac_sha2_512, {encr_id::aes_cbc, 192}, integ_id::hmac_sha2_512_256},
+        {prf_id::hmac_sha2_384, {encr_id::aes_gcm_16, 256}, integ_id::none},
+        {prf_id::hmac_sha2_256, {encr_id::aes_gcm_8, 128}, integ_id::none},
+        {prf_id::hmac_md5, {encr_id::des3, 0}, integ_id::hmac_md5_96},
+        {prf_id::hmac_sha2_384, {encr_id::aes_cbc, 256}, integ_id::hmac_sha2_384_192},
+        {prf_id::hmac_sha1, {encr_id::aes_cbc, 256}, integ_id::hmac_sha1_160},
+    };
+}
+
+} // namespace
+
+TEST_CASE("keymat: key sizes per negotiated transforms (RFC 7296 2.14, RFC 5282 7.1)") {
+    auto s = key_sizes({prf_id::hmac_sha2_256, {encr_id::aes_cbc, 256}, integ_id::hmac_sha2_256_128});
+    REQUIRE(s);
+    CHECK(s->d == 32);
+    CHECK(s->a == 32);
+    CHECK(s->e == 32);
+    CHECK(s->p == 32);
+    auto g = key_sizes({prf_id::hmac_sha2_384, {encr_id::aes_gcm_16, 128}, integ_id::none});
+    REQUIRE(g);
+    CHECK(g->e == 20); // 16-byte key + 4-byte salt
+    CHECK(g->a == 0);
+    CHECK(g->d == 48);
+    auto t = key_sizes({prf_id::hmac_sha1, {encr_id::des3, 0}, integ_id::hmac_sha1_96});
+    REQUIRE(t);
+    CHECK(t->e == 24);
+    CHECK(t->a == 20);
+    // Invalid combinations.
+    CHECK(key_sizes({prf_id::hmac_sha1, {encr_id::aes_gcm_16, 256}, integ_id::hmac_sha1_96}).error() ==
+          crypto_errc::unsupported_algorithm);
+    CHECK(key_sizes({prf_id::hmac_sha1, {encr_id::aes_cbc, 256}, integ_id::none}).error() ==
+          crypto_errc::unsupported_algorithm);
+    CHECK(key_sizes({prf_id::hmac_sha1, {encr_id::aes_cbc, 100}, integ_id::hmac_sha1_96}).error() ==
+          crypto_errc::unsupported_algorithm);
+    CHECK(key_sizes({prf_id::hmac_sha1, {encr_id::null, 0}, integ_id::hmac_sha1_96}).error() ==
+          crypto_errc::unsupported_algorithm);
+    CHECK(key_sizes({static_cast<prf_id>(4), {encr_id::aes_cbc, 128}, integ_id::hmac_sha1_96}).error() ==
+          crypto_errc::unsupported_algorithm);
+}
+
+TEST_CASE("keymat: SKEYSEED and SK_d..SK_pr match the Python oracle for every suite (RFC 7296 2.14)") {
+    const auto suites = ike_suites();
+    std::vector<std::string> cmds;
+    struct input { bytes ni, nr, gir, spii, spir; };
+    std::vector<input> in;
+    for (std::size_t k = 0; k < suites.size(); ++k) {
+        const auto u = static_cast<std::uint8_t>(k * 5);
+        input i{pattern(16 + k * 8, u), pattern(32 + k * 4, u + 1), pattern(256, u + 2), pattern(8, u + 3),
+                pattern(8, u + 4)};
+        auto sz = key_sizes(suites[k]);
+        REQUIRE(sz);
+        cmds.push_back(std::string("ikekeys ") + digest(suites[k].prf) + " " + arg(i.ni) + " " + arg(i.nr) + " " +
+                       arg(i.gir) + " " + arg(i.spii) + " " + arg(i.spir) + " " + std::to_string(sz->e) + " " +
+                       std::to_string(sz->a));
+        in.push_back(std::move(i));
+    }
+    auto out = oracle(cmds);
+    for (std::size_t k = 0; k < suites.size(); ++k) {
+        INFO(cmds[k]);
+        const auto& i = in[k];
+        auto seed = skeyseed(suites[k].prf, i.ni, i.nr, i.gir);
+        REQUIRE(seed);
+        auto keys = derive_ike_sa_keys(suites[k], seed->view(), i.ni, i.nr, i.spii, i.spir);
+        REQUIRE(keys);
+        auto e = split(out[k]);
+        REQUIRE(e.size() == 8);
+        CHECK(to_hex(*seed) == e[0]);
+        CHECK(to_hex(keys->sk_d) == e[1]);
+        CHECK(to_hex(keys->sk_ai) == unarg(e[2]));
+        CHECK(to_hex(keys->sk_ar) == unarg(e[3]));
+        CHECK(to_hex(keys->sk_ei) == e[4]);
+        CHECK(to_hex(keys->sk_er) == e[5]);
+        CHECK(to_hex(keys->sk_pi) == e[6]);
+        CHECK(to_hex(keys->sk_pr) == e[7]);
+        // The uint64 SPI overload writes the SPIs big-endian, as on the wire.
+        base::reader ri(i.spii), rr(i.spir);
+        auto keys64 = derive_ike_sa_keys(suites[k], seed->view(), i.ni, i.nr, ri.read_u64(), rr.read_u64());
+        REQUIRE(keys64);
+        CHECK(keys64->sk_pr == keys->sk_pr);
+    }
+}
+
+TEST_CASE("keymat: SPIs must be 8 bytes") {
+    const bytes n(16, 1), seed(32, 2), spi8(8, 3), spi4(4, 3);
+    const ike_suite s{prf_id::hmac_sha2_256, {encr_id::aes_cbc, 128}, integ_id::hmac_sha2_256_128};
+    CHECK(derive_ike_sa_keys(s, seed, n, n, spi4, spi8).error() == crypto_errc::invalid_argument);
+    CHECK(derive_ike_sa_keys(s, seed, n, n, spi8, spi8).has_value());
+}
+
+TEST_CASE("keymat: CHILD SA KEYMAT with and without PFS, encr then integ, i->r first (RFC 7296 2.17)") {
+    struct job { prf_id prf; child_suite s; bool pfs; };
+    const std::vector<job> jobs{
+        {prf_id::hmac_sha2_256, {{encr_id::aes_cbc, 256}, integ_id::hmac_sha2_256_128}, false},
+        {prf_id::hmac_sha2_256, {{encr_id::aes_cbc, 256}, integ_id::hmac_sha2_256_128}, true},
+        {prf_id::hmac_sha1, {{encr_id::aes_gcm_16, 256}, integ_id::none}, false},  // 36-byte keys with salt
+        {prf_id::hmac_sha2_512, {{encr_id::aes_gcm_12, 128}, integ_id::none}, true},
+        {prf_id::hmac_sha2_384, {{encr_id::null, 0}, integ_id::hmac_sha2_384_192}, false},
+        {prf_id::hmac_md5, {{encr_id::des3, 0}, integ_id::hmac_sha1_96}, true},
+    };
+    std::vector<std::string> cmds;
+    const bytes ni = pattern(32, 50), nr = pattern(24, 51), gir = pattern(128, 52);
+    std::vector<bytes> skd;
+    for (const auto& j : jobs) {
+        skd.push_back(pattern(prf_output_size(j.prf), static_cast<std::uint8_t>(skd.size() + 60)));
+        const std::size_t e = *encr_keymat_size(j.s.encr), a = integ_key_size(j.s.integ);
+        cmds.push_back(std::string("childkeys ") + digest(j.prf) + " " + arg(skd.back()) + " " +
+                       (j.pfs ? arg(gir) : "-") + " " + arg(ni) + " " + arg(nr) + " " + std::to_string(e) + " " +
+                       std::to_string(a));
+    }
+    auto out = oracle(cmds);
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+        INFO(cmds[k]);
+        auto keys = derive_child_sa_keys(jobs[k].prf, skd[k], jobs[k].s, jobs[k].pfs ? bytes(gir) : bytes{}, ni, nr);
+        REQUIRE(keys);
+        auto e = split(out[k]);
+        REQUIRE(e.size() == 4);
+        CHECK(to_hex(keys->encr_i) == unarg(e[0]));
+        CHECK(to_hex(keys->integ_i) == unarg(e[1]));
+        CHECK(to_hex(keys->encr_r) == unarg(e[2]));
+        CHECK(to_hex(keys->integ_r) == unarg(e[3]));
+    }
+    CHECK(derive_child_sa_keys(prf_id::hmac_sha1, skd[0], {{encr_id::null, 0}, integ_id::none}, {}, ni, nr).error() ==
+          crypto_errc::unsupported_algorithm);
+    CHECK(derive_child_sa_keys(prf_id::hmac_sha1, skd[0], {{encr_id::aes_gcm_16, 256}, integ_id::hmac_sha1_96}, {}, ni,
+                               nr).error() == crypto_errc::unsupported_algorithm);
+}
+
+TEST_CASE("keymat: rekey SKEYSEED = prf_old(SK_d, g^ir | Ni | Nr) (RFC 7296 2.18)") {
+    const bytes skd = pattern(48, 70), gir = pattern(256, 71), ni = pattern(32, 72), nr = pattern(32, 73);
+    auto out = oracle({"rekeyseed sha384 " + arg(skd) + " " + arg(gir) + " " + arg(ni) + " " + arg(nr),
+                       "rekeyseed sha1 " + arg(skd) + " " + arg(gir) + " " + arg(ni) + " " + arg(nr)});
+    auto a = rekey_skeyseed(prf_id::hmac_sha2_384, skd, gir, ni, nr);
+    auto b = rekey_skeyseed(prf_id::hmac_sha1, skd, gir, ni, nr);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(to_hex(*a) == out[0]);
+    CHECK(to_hex(*b) == out[1]);
+}
+
+TEST_CASE("keymat: both peers derive identical keys from a real ECDH exchange") {
+    /* IKE_SA_INIT { SA, KEi, Ni } -->  <-- { SA, KEr, Nr } */
+    auto i = generate_key_exchange(dh_group::ecp256);
+    auto r = generate_key_exchange(dh_group::ecp256);
+    REQUIRE(i);
+    REQUIRE(r);
+    const bytes ni = pattern(32, 80), nr = pattern(32, 81);
+    auto gi = (*i)->shared_secret((*r)->public_value());
+    auto gr = (*r)->shared_secret((*i)->public_value());
+    REQUIRE(gi);
+    REQUIRE(gr);
+    const ike_suite s{prf_id::hmac_sha2_256, {encr_id::aes_gcm_16, 256}, integ_id::none};
+    auto si = skeyseed(s.prf, ni, nr, gi->view());
+    auto sr = skeyseed(s.prf, ni, nr, gr->view());
+    REQUIRE(si);
+    REQUIRE(sr);
+    auto ki = derive_ike_sa_keys(s, si->view(), ni, nr, 0x1122334455667788ULL, 0x99aabbccddeeff00ULL);
+    auto kr = derive_ike_sa_keys(s, sr->view(), ni, nr, 0x1122334455667788ULL, 0x99aabbccddeeff00ULL);
+    REQUIRE(ki);
+    REQUIRE(kr);
+    CHECK(ki->sk_ei == kr->sk_ei);
+    CHECK(ki->sk_d == kr->sk_d);
+    CHECK_FALSE(ki->sk_ei == ki->sk_er);
+    CHECK(ki->sk_ai.empty());
+}
