@@ -1,0 +1,78 @@
+// Algorithm names (the one mapping shared by ipsec-vector, IKE and control), parameters and
+// SA config validation.
+#include "esp_test_util.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace esp_test;
+
+TEST_CASE("algorithm names: canonical round trip and strongSwan keywords") {
+    for (auto e : all_enc) CHECK(esp::parse_enc(esp::to_string(e)) == e);
+    for (auto i : all_integ) CHECK(esp::parse_integ(esp::to_string(i)) == i);
+    CHECK(esp::parse_integ("none") == esp::integ_alg::none);
+    CHECK(esp::parse_enc("aes256") == esp::enc_alg::aes256_cbc);
+    CHECK(esp::parse_enc("AES128") == esp::enc_alg::aes128_cbc);
+    CHECK(esp::parse_enc("3des") == esp::enc_alg::des3_cbc);
+    CHECK(esp::parse_enc("aes256gcm128") == esp::enc_alg::aes256gcm16);
+    CHECK(esp::parse_integ("sha256") == esp::integ_alg::sha256_128);
+    CHECK(esp::parse_integ("sha1") == esp::integ_alg::sha1_96);
+    CHECK(esp::parse_integ("sha2_512") == esp::integ_alg::sha512_256);
+    CHECK(esp::parse_backend("openssl") == esp::backend_kind::openssl);
+    CHECK(esp::parse_backend("ipsecmb") == esp::backend_kind::ipsecmb);
+    CHECK_FALSE(esp::parse_enc("aes512"));
+    CHECK_FALSE(esp::parse_enc(""));
+    CHECK_FALSE(esp::parse_integ("md5"));
+    CHECK_FALSE(esp::parse_backend("qat"));
+}
+
+TEST_CASE("wire parameters (RFC 3602, RFC 4106, RFC 2451, RFC 2404, RFC 4868)") {
+    CHECK(esp::params(esp::enc_alg::aes128gcm16).key_len == 20);
+    CHECK(esp::params(esp::enc_alg::aes256gcm16).key_len == 36);
+    CHECK(esp::params(esp::enc_alg::aes192_cbc).iv_len == 16);
+    CHECK(esp::params(esp::enc_alg::des3_cbc).block_size == 8);
+    CHECK(esp::icv_len(esp::enc_alg::aes256_cbc, esp::integ_alg::sha384_192) == 24);
+    CHECK(esp::icv_len(esp::enc_alg::aes256_cbc, esp::integ_alg::sha1_96) == 12);
+    CHECK(esp::icv_len(esp::enc_alg::aes128gcm16, esp::integ_alg::none) == 16);
+}
+
+TEST_CASE("sa_config validation refuses inconsistent configurations with a reason") {
+    auto good = make_config(esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128);
+    CHECK(esp::validate(good).empty());
+    auto c = good;
+    c.integ = esp::integ_alg::none;
+    c.integ_key = {};
+    CHECK_FALSE(esp::validate(c).empty());  // none only with GCM
+    c = good;
+    c.enc_key = key_bytes(16, 1);
+    CHECK_FALSE(esp::validate(c).empty());  // wrong key length
+    c = make_config(esp::enc_alg::aes128gcm16, esp::integ_alg::sha1_96);
+    CHECK_FALSE(esp::validate(c).empty());  // integrity with AEAD
+    c = good;
+    c.dst = *esp::ip_address::parse("2001:db8::1");
+    CHECK_FALSE(esp::validate(c).empty());  // mixed families
+    for (std::uint32_t w : {1u, 63u, 4097u}) {
+        c = good;
+        c.replay_window = w;
+        CHECK_FALSE(esp::validate(c).empty());
+    }
+    c = good;
+    c.initial_seq = 0;
+    CHECK_FALSE(esp::validate(c).empty());
+    c.initial_seq = 0x100000000ULL;
+    CHECK_FALSE(esp::validate(c).empty());  // needs ESN
+    c.esn = true;
+    CHECK(esp::validate(c).empty());
+    // the reason never carries key material
+    c = good;
+    c.enc_key = key_bytes(31, 0x41);
+    const auto why = esp::validate(c);
+    CHECK(why.find(base::to_hex(c.enc_key.view())) == std::string::npos);
+    CHECK(why.find("32 bytes") != std::string::npos);
+}
+
+TEST_CASE("ip_address parse/format") {
+    CHECK(esp::ip_address::parse("192.0.2.1")->to_string() == "192.0.2.1");
+    CHECK(esp::ip_address::parse("2001:db8::1")->is_v6());
+    CHECK_FALSE(esp::ip_address::parse("192.0.2.256"));
+    CHECK(esp::ip_address::v4(0xc0000201) == *esp::ip_address::parse("192.0.2.1"));
+}
