@@ -220,11 +220,16 @@ private:
         std::size_t run_start = 0;
         for (std::size_t k = 0; k < np; ++k) {
             if (k > 0 && kids[k] == kids[k - 1]) {
-                // Reuse the previous subtree only when every rule spans the whole run in this
-                // dimension: then the subtree sees the same rules wherever the key falls.
+                // Reuse the previous subtree only when every rule covers the whole run in this
+                // dimension (touching a child is not enough: a range may start mid-child); then
+                // the subtree sees the same rules wherever the key falls.
+                const u64 run_lo = r.lo[d] + (u64(run_start) << shift);
+                const u64 run_hi = r.lo[d] + (u64(k) << shift) + mask_bits(shift);
                 bool same = true;
-                for (u32 i : kids[k])
-                    if (spans[i].first > run_start || spans[i].second < k) { same = false; break; }
+                for (u32 i : kids[k]) {
+                    const box<D>& b = _boxes[ids[i]];
+                    if (b.lo[d] > run_lo || b.hi[d] < run_hi) { same = false; break; }
+                }
                 if (same) { _entries[base + k] = _entries[base + k - 1]; continue; }
             }
             run_start = k;
