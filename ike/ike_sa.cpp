@@ -1,0 +1,328 @@
+// One IKE SA: receive path, encoding, keys, NAT detection, timers (see ike_sa.hpp).
+#include "ike/ike_sa.hpp"
+
+#include "ike/crypto_nat.hpp"
+#include "ike/crypto_random.hpp"
+#include "ike/message_rules.hpp"
+#include "ike/sk.hpp"
+
+#include <base/reader.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ike {
+
+namespace {
+
+// The crypto suite's SK cipher behind the codec's seam (wire_sk_codec.hpp).
+class sk_cipher_codec final : public sk_codec {
+public:
+    explicit sk_cipher_codec(crypto::sk_cipher c) : _c(std::move(c)) {}
+    [[nodiscard]] std::size_t sealed_size(std::size_t n) const override { return _c.sealed_size(n); }
+    bool seal(std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext,
+              std::span<std::uint8_t> out) override {
+        return !_c.seal(aad, plaintext, out);
+    }
+    std::optional<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> aad,
+                                                  std::span<const std::uint8_t> sealed) override {
+        auto r = _c.open(aad, sealed);
+        if (!r) return std::nullopt;
+        return std::move(*r);
+    }
+
+private:
+    crypto::sk_cipher _c;
+};
+
+std::uint64_t spi_u64(const ike_spi& s) {
+    base::reader r(s);
+    return r.read_u64();
+}
+
+bytes address_bytes(const ip_address& a) {
+    if (a.is_v4()) { auto b = a.to_v4().to_bytes(); return {b.begin(), b.end()}; }
+    auto b = a.to_v6().to_bytes();
+    return {b.begin(), b.end()};
+}
+
+std::optional<crypto::nat_hash> nat_hash_of(const ike_header& h, const udp_endpoint& ep) {
+    auto ip = address_bytes(ep.address());
+    auto r = crypto::nat_detection_hash(spi_u64(h.spi_i), spi_u64(h.spi_r), ip, ep.port());
+    if (!r) return std::nullopt;
+    return *r;
+}
+
+} // namespace
+
+std::uint32_t endpoint_services::allocate_esp_spi() {
+    for (;;) {
+        std::array<std::uint8_t, 4> b{};
+        if (rng.fill(b)) continue;
+        base::reader r(b);
+        std::uint32_t spi = r.read_u32();
+        // SPIs 1..255 are reserved by IANA (RFC 4303 section 2.1), 0 means "none".
+        if (spi < 256 || inbound_spis.count(spi)) continue;
+        inbound_spis.insert(spi);
+        return spi;
+    }
+}
+
+ike_sa::ike_sa(endpoint_services& s, const peer_config& c, std::uint32_t id, bool initiator,
+               std::vector<proposal> ike_props, std::vector<proposal> esp_props)
+    : svc(s), cfg(c), unique_id(id), original_initiator(initiator), ike_proposals(std::move(ike_props)),
+      esp_proposals(std::move(esp_props)) {
+    local = udp_endpoint(cfg.local_address, cfg.local_port);
+    remote = udp_endpoint(cfg.peer_address, cfg.peer_port);
+    local_id = cfg.effective_local_id();
+    created_at = svc.time.now();
+}
+
+ike_sa::~ike_sa() {
+    for (auto& c : children)
+        if (c->installed) child_sa_remove(*this, *c);
+}
+
+void ike_sa::log(log_level level, std::string_view text) const {
+    if (svc.log) svc.log(level, fmt::format("ike[{}] {}: {}", unique_id, remote.address().to_string(), text));
+}
+
+void ike_sa::fail(std::string reason) {
+    log(log_level::error, reason);
+    last_error = std::move(reason);
+}
+
+bool ike_sa::transition(ike_sa_state to) {
+    bool ok = _sm.transition(to, [this](std::string_view s) { log(log_level::info, s); });
+    // RFC 3948 section 2.3 keepalives while the NAT mapping matters to us (strongSwan sends
+    // them when behind a NAT; we also send them when encapsulation is forced).
+    if (ok && to == ike_sa_state::established && natt_ports && (nat_here || cfg.force_encap) &&
+        cfg.keepalive_interval.count() > 0)
+        keepalive_at = svc.time.now() + cfg.keepalive_interval;
+    return ok;
+}
+
+void ike_sa::destroy(std::string_view why) {
+    if (destroyed()) return;
+    for (auto& c : children)
+        if (c->installed || c->sm.state() != child_sa_state::destroyed) child_sa_remove(*this, *c);
+    log(log_level::info, fmt::format("IKE SA destroyed: {}", why));
+    transition(ike_sa_state::destroyed);
+}
+
+child_sa* ike_sa::find_child_by_reqid(std::uint32_t reqid) {
+    for (auto& c : children)
+        if (c->reqid == reqid && c->sm.state() != child_sa_state::destroyed) return c.get();
+    return nullptr;
+}
+child_sa* ike_sa::find_child_by_spi_out(std::uint32_t spi) {
+    for (auto& c : children)
+        if (c->spi_out == spi && c->sm.state() != child_sa_state::destroyed) return c.get();
+    return nullptr;
+}
+child_sa* ike_sa::find_child_by_spi_in(std::uint32_t spi) {
+    for (auto& c : children)
+        if (c->spi_in == spi && c->sm.state() != child_sa_state::destroyed) return c.get();
+    return nullptr;
+}
+
+std::optional<std::vector<std::uint8_t>> ike_sa::encode(const message& m) {
+    sk_codec* codec = nullptr;
+    if (m.header.exchange != exchange_type::ike_sa_init) {
+        if (!sk_out) {
+            log(log_level::error, "no keys to protect " + to_string(m.header.exchange));
+            return std::nullopt;
+        }
+        codec = sk_out.get();
+    }
+    auto r = serialize_message(m, codec);
+    if (!r) {
+        log(log_level::error, "cannot encode " + to_string(m.header.exchange) + ": " + r.error().reason);
+        return std::nullopt;
+    }
+    return std::move(r).value();
+}
+
+void ike_sa::send_bytes(std::span<const std::uint8_t> data) {
+    if (!natt_ports) {
+        svc.net.send(local, remote, data);
+        return;
+    }
+    // RFC 3948 section 2.2: IKE on port 4500 is preceded by the 4-byte non-ESP marker.
+    std::vector<std::uint8_t> framed(4 + data.size(), 0);
+    std::copy(data.begin(), data.end(), framed.begin() + 4);
+    svc.net.send(local, remote, framed);
+}
+
+void ike_sa::receive(std::span<const std::uint8_t> datagram, const udp_endpoint& at, const udp_endpoint& from) {
+    if (destroyed()) return;
+    auto parsed = parse_message(datagram);
+    if (!parsed) {
+        log(log_level::warning, "dropped malformed message: " + parsed.error().reason);
+        return;
+    }
+    message m = std::move(parsed).value();
+    const ike_header& h = m.header;
+    if (h.response) {
+        if (!tasks.response_expected(h)) {
+            log(log_level::debug, fmt::format("dropped unexpected {} response with Message ID {}",
+                                              to_string(h.exchange), h.message_id));
+            return;
+        }
+    } else {
+        if (tasks.resend_if_retransmit(h, datagram)) return;
+        if (!tasks.request_in_window(h)) {
+            log(log_level::debug, fmt::format("dropped {} request with Message ID {} (expected {})",
+                                              to_string(h.exchange), h.message_id, tasks.expected_request_id()));
+            return;
+        }
+    }
+    // The exchange table before any crypto is spent on the message.
+    if (auto err = validate_outer(m)) {
+        log(log_level::warning, fmt::format("invalid {} {}: {}", to_string(h.exchange),
+                                            h.response ? "response" : "request", err->reason));
+        // Only IKE_SA_INIT can be answered unauthenticated; for protected exchanges an
+        // unauthenticated message gets no answer (RFC 7296 2.21.2).
+        if (!h.response && h.exchange == exchange_type::ike_sa_init) tasks.reject_request(m, datagram, *err);
+        return;
+    }
+    if (h.exchange != exchange_type::ike_sa_init) {
+        if (!sk_in) {
+            log(log_level::debug, "dropped protected message before keys exist");
+            return;
+        }
+        if (auto err = open_sk(m, datagram, *sk_in)) {
+            if (err->reason == icv_failed_reason) {
+                log(log_level::warning, fmt::format("dropped {} with Message ID {}: {}", to_string(h.exchange),
+                                                    h.message_id, err->reason));
+                return;
+            }
+            if (!h.response) tasks.reject_request(m, datagram, *err);
+            else log(log_level::warning, "malformed encrypted payloads in response: " + err->reason);
+            return;
+        }
+    }
+    if (auto err = validate_message(m)) {
+        log(log_level::warning, fmt::format("invalid {} {}: {}", to_string(h.exchange),
+                                            h.response ? "response" : "request", err->reason));
+        if (!h.response) tasks.reject_request(m, datagram, *err);
+        else tasks.response_invalid(err->reason);
+        return;
+    }
+    if (h.exchange == exchange_type::ike_sa_init) {
+        if (h.response) init_response.assign(datagram.begin(), datagram.end());
+        else init_request.assign(datagram.begin(), datagram.end());
+    } else if (from != remote || at != local) {
+        // An authenticated message from a new address/port: the initiator floated to 4500 or a
+        // NAT mapping changed (RFC 7296 2.23). Follow it.
+        log(log_level::info, fmt::format("peer moved to {}:{} (local {}:{})", from.address().to_string(), from.port(),
+                                         at.address().to_string(), at.port()));
+        remote = from;
+        local = at;
+        natt_ports = at.port() == cfg.local_natt_port;
+    }
+    if (h.response) tasks.on_response(m);
+    else tasks.on_request(m, datagram);
+}
+
+std::optional<std::string> ike_sa::derive_keys(std::span<const std::uint8_t> g_ir) {
+    crypto::ike_suite s{ike_suite.prf, ike_suite.encr, ike_suite.integ};
+    auto seed = crypto::skeyseed(s.prf, nonce_i, nonce_r, g_ir);
+    if (!seed) return "SKEYSEED: " + seed.error().message();
+    auto k = crypto::derive_ike_sa_keys(s, seed->view(), nonce_i, nonce_r, spi_i, spi_r);
+    if (!k) return "key derivation: " + k.error().message();
+    keys = std::move(*k);
+    auto make = [&](const base::secret_bytes& e, const base::secret_bytes& a) -> std::unique_ptr<sk_codec> {
+        auto c = crypto::sk_cipher::create(s.encr, s.integ, e.view(), a.view(), svc.rng);
+        if (!c) return nullptr;
+        return std::make_unique<sk_cipher_codec>(std::move(*c));
+    };
+    if (original_initiator) {
+        sk_out = make(keys.sk_ei, keys.sk_ai);
+        sk_in = make(keys.sk_er, keys.sk_ar);
+    } else {
+        sk_out = make(keys.sk_er, keys.sk_ar);
+        sk_in = make(keys.sk_ei, keys.sk_ai);
+    }
+    if (!sk_out || !sk_in) return "cannot set up the SK cipher";
+    return std::nullopt;
+}
+
+void ike_sa::add_nat_detection(message& m) {
+    auto dst = nat_hash_of(m.header, remote);
+    std::optional<crypto::nat_hash> src;
+    if (cfg.force_encap) {
+        // strongSwan's encap=yes: a source hash that cannot match makes the peer see a NAT.
+        crypto::nat_hash fake{};
+        if (!svc.rng.fill(fake)) src = fake;
+    } else {
+        src = nat_hash_of(m.header, local);
+    }
+    if (!src || !dst) return;
+    m.payloads.push_back(make_notify(notify_type::nat_detection_source_ip, bytes(src->begin(), src->end())));
+    m.payloads.push_back(make_notify(notify_type::nat_detection_destination_ip, bytes(dst->begin(), dst->end())));
+}
+
+void ike_sa::process_nat_detection(const message& m) {
+    const notify_payload* dst = m.find_notify(notify_type::nat_detection_destination_ip);
+    bool have_src = false, src_match = false;
+    auto expected_src = nat_hash_of(m.header, remote);
+    for (const auto& p : m.payloads) {
+        auto* n = p.as<notify_payload>();
+        if (!n || n->type != notify_type::nat_detection_source_ip) continue;
+        have_src = true;
+        if (expected_src && n->data.size() == expected_src->size() &&
+            std::equal(n->data.begin(), n->data.end(), expected_src->begin()))
+            src_match = true;
+    }
+    if (!dst || !have_src) {
+        log(log_level::info, "peer does not support NAT detection");
+        return;
+    }
+    auto expected_dst = nat_hash_of(m.header, local);
+    nat_here = !(expected_dst && dst->data.size() == expected_dst->size() &&
+                 std::equal(dst->data.begin(), dst->data.end(), expected_dst->begin()));
+    nat_there = !src_match;
+    if (nat_here || nat_there)
+        log(log_level::info, fmt::format("NAT detected: {}{}", nat_here ? "local host is behind NAT " : "",
+                                         nat_there ? "remote host is behind NAT (or faking it)" : ""));
+}
+
+void ike_sa::float_ports_if_needed() {
+    if (natt_ports || !udp_encapsulation()) return;
+    local = udp_endpoint(local.address(), cfg.local_natt_port);
+    remote = udp_endpoint(remote.address(), cfg.peer_natt_port);
+    natt_ports = true;
+    log(log_level::info, fmt::format("switching to port {} with non-ESP marker", cfg.local_natt_port));
+}
+
+std::optional<time_point> ike_sa::next_deadline() const {
+    auto d = tasks.next_deadline();
+    auto consider = [&](std::optional<time_point> t) {
+        if (t && (!d || *t < *d)) d = t;
+    };
+    if (!original_initiator && state() != ike_sa_state::established) consider(created_at + cfg.half_open_timeout);
+    consider(keepalive_at);
+    return d;
+}
+
+void ike_sa::on_timer() {
+    if (destroyed()) return;
+    auto now = svc.time.now();
+    tasks.on_timer(now);
+    if (destroyed()) return;
+    if (!original_initiator && state() < ike_sa_state::established && now >= created_at + cfg.half_open_timeout) {
+        fail("half-open IKE SA timed out");
+        destroy("half-open timeout");
+        return;
+    }
+    if (keepalive_at && now >= *keepalive_at) {
+        // RFC 3948 section 2.3: a single 0xFF byte keeps the NAT mapping alive.
+        const std::uint8_t ka[1] = {0xff};
+        svc.net.send(local, remote, ka);
+        keepalive_at = now + cfg.keepalive_interval;
+    }
+}
+
+} // namespace ike

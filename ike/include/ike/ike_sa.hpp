@@ -1,0 +1,136 @@
+#pragma once
+// One IKE SA (RFC 7296 section 1): SPIs, role, state, negotiated suite and keys, IKE_SA_INIT
+// data needed for AUTH, NAT-T state, its CHILD SAs and its task manager. Receive path, in order:
+//   1. parse_message (bounds-checked), Message ID window / retransmission check
+//   2. validate_outer (exchange table) -> open_sk (ICV before decryption) -> validate_message
+//   3. task manager -> task (exchange_*.cpp); only validated content enters SA state.
+#include "ike/child_sa.hpp"
+#include "ike/config.hpp"
+#include "ike/dh.hpp"
+#include "ike/keymat.hpp"
+#include "ike/message.hpp"
+#include "ike/proposal_select.hpp"
+#include "ike/sa_installer.hpp"
+#include "ike/sa_state.hpp"
+#include "ike/task_manager.hpp"
+#include "ike/transport.hpp"
+
+#include <base/secret_bytes.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ike::crypto {
+class random_source;
+class key_exchange_factory;
+}
+
+namespace ike {
+
+enum class log_level { debug, info, warning, error };
+using log_sink = std::function<void(log_level, std::string_view)>;
+
+// Services an IKE SA uses, owned by the endpoint.
+struct endpoint_services {
+    transport& net;
+    clock& time;
+    sa_installer& installer;
+    crypto::random_source& rng;
+    crypto::key_exchange_factory& ke_factory;
+    log_sink log;
+    std::uint32_t next_reqid = 1;
+    std::set<std::uint32_t> inbound_spis;  // ESP SPIs in use, so a new one is never a duplicate
+    bool require_cookie = false;           // responder demands a COOKIE (RFC 7296 2.6) first
+    std::vector<std::uint8_t> cookie_secret;
+
+    std::uint32_t allocate_esp_spi();
+    void release_esp_spi(std::uint32_t spi) { inbound_spis.erase(spi); }
+};
+
+class ike_sa {
+public:
+    ike_sa(endpoint_services& svc, const peer_config& cfg, std::uint32_t unique_id, bool initiator,
+           std::vector<proposal> ike_proposals, std::vector<proposal> esp_proposals);
+    ~ike_sa();
+    ike_sa(const ike_sa&) = delete;
+    ike_sa& operator=(const ike_sa&) = delete;
+
+    // Entry from the endpoint: one IKE message (non-ESP marker removed) that arrived on `local`
+    // from `remote`.
+    void receive(std::span<const std::uint8_t> datagram, const udp_endpoint& local, const udp_endpoint& remote);
+    void on_timer();
+    [[nodiscard]] std::optional<time_point> next_deadline() const;
+
+    // Serializes (SK-protected except for IKE_SA_INIT) and sends; returns the bytes sent.
+    std::optional<std::vector<std::uint8_t>> encode(const message& m);
+    void send_bytes(std::span<const std::uint8_t> bytes);
+
+    // Logging with the SA prefix "ike[3] 192.0.2.2: ".
+    void log(log_level level, std::string_view text) const;
+    // Records a failure reason for status (and logs it as an error).
+    void fail(std::string reason);
+    bool transition(ike_sa_state to);
+    void destroy(std::string_view why);  // removes all CHILD SAs, state destroyed
+
+    [[nodiscard]] ike_sa_state state() const { return _sm.state(); }
+    [[nodiscard]] bool destroyed() const { return state() == ike_sa_state::destroyed; }
+
+    // Called by exchange tasks once IKE_SA_INIT produced g^ir and nonces.
+    std::optional<std::string> derive_keys(std::span<const std::uint8_t> g_ir);
+    // Evaluates NAT_DETECTION_* notifies of a received IKE_SA_INIT message (RFC 7296 2.23).
+    void process_nat_detection(const message& m);
+    // Adds NAT_DETECTION_SOURCE_IP / _DESTINATION_IP for the message we are about to send.
+    void add_nat_detection(message& m);
+    // After IKE_SA_INIT: switch to port 4500 with non-ESP marker when a NAT was detected or
+    // encapsulation is forced (RFC 7296 2.23, RFC 3948).
+    void float_ports_if_needed();
+    [[nodiscard]] bool udp_encapsulation() const { return nat_here || nat_there || nat_faked_by_peer || cfg.force_encap; }
+
+    child_sa* find_child_by_reqid(std::uint32_t reqid);
+    child_sa* find_child_by_spi_out(std::uint32_t spi);  // the peer's inbound SPI
+    child_sa* find_child_by_spi_in(std::uint32_t spi);
+
+    // ---- state (read by tests and status; written by tasks after validation) ----
+    endpoint_services& svc;
+    const peer_config& cfg;
+    const std::uint32_t unique_id;
+    const bool original_initiator;
+    ike_spi spi_i{};
+    ike_spi spi_r{};
+    udp_endpoint local;   // current local endpoint
+    udp_endpoint remote;  // current peer endpoint
+    bool natt_ports = false;  // sending on 4500 with the non-ESP marker
+    bool nat_here = false;    // our address is translated
+    bool nat_there = false;   // the peer's address is translated
+    bool nat_faked_by_peer = false;
+    std::vector<proposal> ike_proposals;  // configured (parsed), in preference order
+    std::vector<proposal> esp_proposals;
+    negotiated_suite ike_suite;
+    std::string ike_proposal_text;
+    std::vector<std::uint8_t> nonce_i, nonce_r;
+    std::vector<std::uint8_t> init_request;   // IKE_SA_INIT request bytes (RealMessage1)
+    std::vector<std::uint8_t> init_response;  // IKE_SA_INIT response bytes (RealMessage2)
+    std::unique_ptr<crypto::key_exchange> ke;
+    crypto::ike_sa_keys keys;
+    std::unique_ptr<sk_codec> sk_out;
+    std::unique_ptr<sk_codec> sk_in;
+    peer_identity local_id;
+    std::optional<peer_identity> peer_id;  // authenticated peer identity
+    std::vector<std::unique_ptr<child_sa>> children;
+    task_manager tasks{*this};
+    std::string last_error;
+    std::vector<std::uint8_t> cookie;  // initiator: COOKIE to echo (RFC 7296 2.6)
+    time_point created_at;
+    std::optional<time_point> keepalive_at;
+
+private:
+    sa_state_machine<ike_sa_state> _sm{ike_sa_state::created};
+};
+
+} // namespace ike

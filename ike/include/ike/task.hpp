@@ -1,0 +1,59 @@
+#pragma once
+// One exchange = one task (STYLE.md "State machines", strongSwan's task model). The task manager
+// (task_manager.hpp) owns message IDs, the window and retransmission; a task only builds and
+// processes payloads:
+//   initiator: build_request() -> [request sent, retransmitted] -> process_response()
+//   responder: respond() builds the response from a validated request.
+// Messages reaching a task have passed the codec's per-exchange payload table and, for
+// protected exchanges, the ICV check (ike_sa::receive).
+#include "ike/message.hpp"
+
+#include <memory>
+#include <string_view>
+
+namespace ike {
+
+class ike_sa;
+
+enum class task_status {
+    done,      // exchange complete
+    failed,    // exchange failed; the task manager destroys the IKE SA when fatal() says so
+    retry,     // initiator: send a new request for this task (INVALID_KE_PAYLOAD, COOKIE)
+};
+
+class task {
+public:
+    virtual ~task() = default;
+    [[nodiscard]] virtual exchange_type exchange() const = 0;
+    [[nodiscard]] virtual std::string_view name() const = 0;
+
+    // Initiator: fill the payloads of the request (the header is the task manager's). `failed`
+    // aborts before anything is sent.
+    virtual task_status build_request(ike_sa& sa, message& request) = 0;
+    // Initiator: the response to our request.
+    virtual task_status process_response(ike_sa& sa, const message& response) = 0;
+    // Whether a failure of this task takes the IKE SA down (true for IKE_SA_INIT / IKE_AUTH).
+    [[nodiscard]] virtual bool fatal() const { return false; }
+    // Initiator: the request went unanswered through the whole retransmission schedule.
+    virtual void timed_out(ike_sa&) {}
+};
+
+// Responder side: builds the response to one validated request. Returns false when the IKE SA
+// must be destroyed after the response is sent (e.g. AUTHENTICATION_FAILED, IKE SA deleted).
+using responder_fn = bool (*)(ike_sa& sa, const message& request, message& response);
+
+// The exchanges (exchange_*.cpp).
+std::unique_ptr<task> make_ike_init_task();
+std::unique_ptr<task> make_ike_auth_task();
+// CREATE_CHILD_SA for an additional CHILD SA; PFS when the ESP proposals carry a DH group.
+std::unique_ptr<task> make_child_create_task();
+std::unique_ptr<task> make_child_delete_task(std::uint32_t reqid);
+std::unique_ptr<task> make_ike_delete_task();
+std::unique_ptr<task> make_liveness_task();
+
+bool respond_ike_init(ike_sa& sa, const message& request, message& response);
+bool respond_ike_auth(ike_sa& sa, const message& request, message& response);
+bool respond_child_create(ike_sa& sa, const message& request, message& response);
+bool respond_informational(ike_sa& sa, const message& request, message& response);
+
+} // namespace ike
