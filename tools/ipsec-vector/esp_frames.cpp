@@ -5,11 +5,12 @@
 #include <base/reader.hpp>
 #include <pcapio/pcapio.hpp>
 
+#include <pcap/pcap.h>
+
 #include <algorithm>
 
 namespace ipsec_vector {
 namespace {
-constexpr int dlt_raw = 101, dlt_ipv4 = 228, dlt_ipv6 = 229;
 constexpr std::uint8_t proto_udp = 17;
 } // namespace
 
@@ -48,7 +49,8 @@ std::vector<std::uint8_t> link_header_for(std::span<const std::uint8_t> l2, std:
 }
 
 int output_linktype(int in_linktype, bool saw_v4, bool saw_v6) {
-    if ((in_linktype == dlt_ipv4 && saw_v6) || (in_linktype == dlt_ipv6 && saw_v4)) return dlt_raw;
+    // libpcap's DLT values (DLT_RAW is 12 or 14 by platform; files say LINKTYPE_RAW 101).
+    if ((in_linktype == DLT_IPV4 && saw_v6) || (in_linktype == DLT_IPV6 && saw_v4)) return DLT_RAW;
     return in_linktype;
 }
 

@@ -26,7 +26,7 @@ std::optional<ip_frame> locate_ip(int linktype, const std::vector<std::uint8_t>&
 std::vector<std::uint8_t> link_header_for(std::span<const std::uint8_t> l2, std::uint8_t ip_version);
 
 // Link type of the output: the input's, except DLT_IPV4 / DLT_IPV6 (228/229) files that end up
-// holding the other IP version become DLT_RAW (101), which carries both.
+// holding the other IP version become DLT_RAW (LINKTYPE_RAW 101 in the file), which carries both.
 int output_linktype(int in_linktype, bool saw_v4, bool saw_v6);
 
 enum class udp_non_esp : std::uint8_t { esp_or_other, keepalive, ike };

@@ -76,7 +76,8 @@ esp_spec parse_esp_spec(std::string_view spec) {
             bad("empty item between commas");
         }
         const auto eq = item.find('=');
-        if (eq == std::string_view::npos) bad("'" + std::string(item.substr(0, 32)) + "' is not key=value");
+        // The item itself is not echoed: it could be a stray key value.
+        if (eq == std::string_view::npos) bad("item " + std::to_string(seen.size() + 1) + " is not key=value");
         const std::string key(item.substr(0, eq));
         const std::string_view val = item.substr(eq + 1);
         for (const auto& s : seen)
