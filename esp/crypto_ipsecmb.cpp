@@ -10,7 +10,9 @@
 #include <openssl/crypto.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace esp::detail {
 namespace {
@@ -21,7 +23,17 @@ struct mgr_holder {
     mgr_holder() {
         mgr = alloc_mb_mgr(0);
         if (!mgr) return;
-        init_mb_mgr_auto(mgr, &arch);
+        // ESP_IPSECMB_ARCH=sse|avx|avx2|avx512 pins the code path (tests run the SSE path on AVX
+        // machines); unset = the best the CPU supports.
+        const char* want = std::getenv("ESP_IPSECMB_ARCH");
+        const std::string_view w = want ? want : "";
+        // A pinned path the CPU lacks is refused here (the library would run illegal instructions).
+        const auto has = [&](std::uint64_t flags) { return (mgr->features & flags) == flags; };
+        if (w == "sse") { if (has(IMB_CPUFLAGS_SSE)) { init_mb_mgr_sse(mgr); arch = IMB_ARCH_SSE; } }
+        else if (w == "avx") { if (has(IMB_CPUFLAGS_AVX)) { init_mb_mgr_avx(mgr); arch = IMB_ARCH_AVX; } }
+        else if (w == "avx2") { if (has(IMB_CPUFLAGS_AVX2)) { init_mb_mgr_avx2(mgr); arch = IMB_ARCH_AVX2; } }
+        else if (w == "avx512") { if (has(IMB_CPUFLAGS_AVX512)) { init_mb_mgr_avx512(mgr); arch = IMB_ARCH_AVX512; } }
+        else init_mb_mgr_auto(mgr, &arch);
         if (arch == IMB_ARCH_NONE || imb_get_errno(mgr) != 0) {
             free_mb_mgr(mgr);
             mgr = nullptr;
