@@ -77,8 +77,9 @@ bool task_manager::resend_if_retransmit(const ike_header& h, std::span<const std
 void task_manager::on_response(const message& response) {
     auto st = _active->process_response(_sa, response);
     if (st == task_status::retry) {
-        // RFC 7296 1.2/2.6: after INVALID_KE_PAYLOAD or COOKIE the IKE_SA_INIT is sent again;
-        // it is a new request, still Message ID 0.
+        // RFC 7296 1.2/2.6: after INVALID_KE_PAYLOAD or COOKIE the IKE_SA_INIT is sent again,
+        // still with Message ID 0; any other exchange retried is a new exchange with a new ID.
+        if (_active->exchange() != exchange_type::ike_sa_init) ++_next_mid;
         send_request();
         return;
     }

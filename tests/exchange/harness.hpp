@@ -65,6 +65,7 @@ struct wire_message {
     ike::memory_datagram d;
     bool natt = false;  // had the non-ESP marker
     std::optional<ike::ike_header> header;
+    ike::time_point at{};
 };
 
 class two_peers {
@@ -76,7 +77,7 @@ public:
         sun.address = addr("198.51.100.2");
         if (nat_in_front_of_moon) net.add_nat(moon.address, addr("203.0.113.5"));
         net.set_tap([this](const ike::memory_datagram& d) {
-            wire_message w{d, false, std::nullopt};
+            wire_message w{d, false, std::nullopt, clock.now()};
             std::span<const std::uint8_t> b = d.data;
             if (d.to.port() == 4500 || d.to.port() == 14500) {
                 if (b.size() >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0) {
