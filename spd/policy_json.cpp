@@ -132,7 +132,7 @@ policy parse_one(const json& j, std::size_t index) {
 
 } // namespace
 
-policy_set parse_policy_json(const nlohmann::json& doc) {
+policy_set parse_policy_value(const nlohmann::json& doc) {
     if (!doc.is_object()) throw policy_error("policies: expected a JSON object at the top level");
     for (const auto& [key, value] : doc.items())
         if (key != "default" && key != "policies") throw policy_error("policies: unknown top-level field \"" + key + "\"");
@@ -163,7 +163,7 @@ policy_set parse_policy_json(std::string_view text) {
     } catch (const nlohmann::json::parse_error& e) {
         throw policy_error(std::string("policies: bad JSON: ") + e.what());
     }
-    return parse_policy_json(doc);
+    return parse_policy_value(doc);
 }
 
 } // namespace spd

@@ -30,9 +30,10 @@ struct policy_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Throw policy_error. "sa" given as a string is kept in policy::sa for the caller to resolve;
-// as an integer it is also stored in policy::sa_handle.
+// parse_policy_value takes an already parsed document (e.g. the "policies" object inside
+// ipsecd's config). Both throw policy_error. "sa" given as a string is kept in policy::sa for
+// the caller to resolve; as an integer it is also stored in policy::sa_handle.
 policy_set parse_policy_json(std::string_view text);
-policy_set parse_policy_json(const nlohmann::json& doc);
+policy_set parse_policy_value(const nlohmann::json& doc);
 
 } // namespace spd
