@@ -197,7 +197,11 @@ bool clamp_tcp_mss(std::span<std::uint8_t> ip, std::uint16_t mss) {
             std::uint16_t old_mss = load_be16(tcp.data() + at + 2);
             if (old_mss <= mss) return false;
             store_be16(tcp.data() + at + 2, mss);
-            checksum_adjust(tcp.data() + 16, old_mss, mss);
+            // A field at an odd offset enters the one's complement sum byte-swapped
+            // (RFC 1071 2(B), byte order independence).
+            auto swap = [](std::uint16_t v) { return std::uint16_t(v << 8 | v >> 8); };
+            bool odd = ((at + 2) & 1) != 0;
+            checksum_adjust(tcp.data() + 16, odd ? swap(old_mss) : old_mss, odd ? swap(mss) : mss);
             return true;
         }
     }

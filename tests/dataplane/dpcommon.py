@@ -90,3 +90,23 @@ def main(scenarios):
     with tempfile.TemporaryDirectory(prefix="dptest_") as tmp:
         scenarios[sys.argv[2]](sys.argv[1], tmp)
     print(f"{sys.argv[2]}: OK")
+
+
+def tshark_esp(pcap, sas):
+    """Decrypt with tshark (a second, independent ESP implementation). sas: list of
+    (src, dst, spi, enc, enc_key, integ, integ_key) with tshark's algorithm names. Returns
+    [(outer_src, inner_src, outer_dst, inner_dst, seq, icv_good)] for each ESP packet."""
+    uat = []
+    for src, dst, spi, enc, ek, integ, ik in sas:
+        uat += ["-o", f'uat:esp_sa:"IPv4","{src}","{dst}","{spi:#010x}","{enc}","0x{ek.hex()}","{integ}","0x{ik.hex() if ik else ""}"']
+    cmd = ["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE",
+           "-o", "udp.try_heuristic_first:FALSE"] + uat + \
+          ["-Y", "esp", "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "esp.sequence", "-e", "esp.icv_good"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "tshark failed: " + p.stderr)
+    rows = []
+    for line in p.stdout.splitlines():
+        src, dst, seq, good = (line.split("\t") + ["", "", "", ""])[:4]
+        s, d = src.split(","), dst.split(",")
+        rows.append((s[0], s[-1], d[0], d[-1], int(seq or 0), good in ("1", "True")))
+    return rows

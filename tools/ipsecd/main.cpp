@@ -1,7 +1,7 @@
 // ipsecd: load the static configuration, start the DPDK engine, run until SIGINT/SIGTERM or,
 // with exit_when_idle_ms, until the ports have been idle that long; then print the counters
-// as one JSON object on stdout. Exit codes: 0 ran, 2 bad configuration (message names the
-// key), 1 DPDK/run-time failure.
+// as one JSON object on stdout (also with --print-counters). Exit codes: 0 ran, 2 bad
+// configuration (the message names the key), 1 DPDK/run-time failure.
 #include <dataplane/config.hpp>
 #include <dataplane/engine.hpp>
 
@@ -23,8 +23,11 @@ int main(int argc, char** argv) {
     CLI::App app{"ipsecd: userspace IPsec VPN engine (DPDK data plane)"};
     std::string config_path;
     bool check_only = false;
+    bool print_counters_flag = false;
     app.add_option("--config", config_path, "configuration file (JSON)")->required();
     app.add_flag("--check", check_only, "validate the configuration without starting DPDK");
+    app.add_flag("--print-counters", print_counters_flag,
+                 "print the counters as JSON on exit (implied by exit_when_idle_ms)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -47,7 +50,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        const bool print_counters = cfg.exit_when_idle_ms > 0;
+        const bool print_counters = print_counters_flag || cfg.exit_when_idle_ms > 0;
         dataplane::engine eng(std::move(cfg));
         g_engine = &eng;
         std::signal(SIGINT, on_signal);
