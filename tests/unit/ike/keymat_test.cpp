@@ -192,3 +192,28 @@ TEST_CASE("keymat: both peers derive identical keys from a real ECDH exchange") 
     CHECK_FALSE(ki->sk_ei == ki->sk_er);
     CHECK(ki->sk_ai.empty());
 }
+
+TEST_CASE("keymat: NIST CAVP IKEv2 KDF vector (HMAC-SHA1): SKEYSEED, DKM, rekey SKEYSEED") {
+    const bytes ni = hex("32b50d5f4a3763f3"), nr = hex("9206a04b26564cb1");
+    const bytes gir = hex("4b2c1f971981a8ad8d0abeafabf38cf75fc8349c148142465ed9c8b516b8be52");
+    const bytes gir_new = hex("863f3c9d06efd39d2b907b97f8699e5dd5251ef64a2a176f36ee40c87d4f9330");
+    const bytes spii = hex("34c9e7c188868785"), spir = hex("3ff77d760d2b2199");
+    const std::string dkm = "a14293677cc80ff8f9cc0eee30d895da9d8f405666e30ef0dfcb63c634a46002"
+                            "a2a63080e514a062768b76606f9fa5e992204fc5a670bde3f10d6b027113936a"
+                            "5c55b648a194ae587b0088d52204b702c979fa280870d2ed41efa9c549fd1119"
+                            "8af1670b143d384bd275c5f594cf266b05ebadca855e4249520a441a81157435a7a56cc4";
+    auto seed = skeyseed(prf_id::hmac_sha1, ni, nr, gir);
+    REQUIRE(seed);
+    CHECK(to_hex(*seed) == "a9a7b222b59f8f48645f28a1db5b5f5d7479cba7");
+    // aes128 + hmac-sha1-96 + prf-sha1 takes exactly the vector's 132 DKM bytes:
+    // SK_d 20 | SK_ai 20 | SK_ar 20 | SK_ei 16 | SK_er 16 | SK_pi 20 | SK_pr 20.
+    const ike_suite s{prf_id::hmac_sha1, {encr_id::aes_cbc, 128}, integ_id::hmac_sha1_96};
+    auto k = derive_ike_sa_keys(s, seed->view(), ni, nr, spii, spir);
+    REQUIRE(k);
+    CHECK(to_hex(k->sk_d) + to_hex(k->sk_ai) + to_hex(k->sk_ar) + to_hex(k->sk_ei) + to_hex(k->sk_er) +
+              to_hex(k->sk_pi) + to_hex(k->sk_pr) ==
+          dkm);
+    auto rekeyed = rekey_skeyseed(prf_id::hmac_sha1, k->sk_d.view(), gir_new, ni, nr);
+    REQUIRE(rekeyed);
+    CHECK(to_hex(*rekeyed) == "63e81194946ebd05df7df5ebf5d8750056bf1f1d");
+}
