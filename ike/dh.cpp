@@ -217,7 +217,9 @@ result<base::secret_bytes> derive(EVP_PKEY* own, EVP_PKEY* peer, bool dh_pad, st
     if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1) return last_openssl_error();
     // g^ir is padded to the length of p (RFC 7296 2.14); OpenSSL strips leading zeros by default.
     if (dh_pad && EVP_PKEY_CTX_set_dh_pad(ctx.get(), 1) != 1) return last_openssl_error();
-    if (EVP_PKEY_derive_set_peer(ctx.get(), peer) != 1) {
+    // The peer value was checked above (RFC 6989); skip OpenSSL's second, costlier validation
+    // (a full y^((p-1)/2) for the large safe-prime groups).
+    if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0) != 1) {
         ERR_clear_error();
         return crypto_errc::invalid_public_value;
     }
