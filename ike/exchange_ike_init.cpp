@@ -64,9 +64,11 @@ public:
         if (const auto* n = m.find_notify(notify_type::invalid_ke_payload)) {
             base::reader r(n->data);
             auto g = static_cast<dh_group>(r.read_u16());
-            if (!r.ok() || _ke_retried || !proposals_contain_group(sa.ike_proposals, g)) {
+            if (!r.ok() || _ke_retried || g == _group || !proposals_contain_group(sa.ike_proposals, g)) {
                 sa.fail(fmt::format("INVALID_KE_PAYLOAD: peer requests {}, {}", to_string(g),
-                                    _ke_retried ? "after we already retried" : "which we did not propose"));
+                                    _ke_retried   ? "after we already retried"
+                                    : g == _group ? "the group we sent (peer cannot compute it?)"
+                                                  : "which we did not propose"));
                 return task_status::failed;
             }
             sa.log(log_level::info, fmt::format("peer requests DH group {} instead of {}, retrying", to_string(g),

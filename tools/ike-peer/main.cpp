@@ -201,6 +201,9 @@ int main(int argc, char** argv) {
     app.add_option("--create-children", o.create_children, "after IKE_AUTH, create this many more CHILD SAs");
     app.add_option("--timeout", o.timeout, "exit 1 after this many seconds");
     app.add_option("--log-level", o.log_level, "debug|info|warning|error");
+    // A later occurrence of a single-valued option overrides an earlier one (handy in scripts).
+    for (auto* opt : app.get_options())
+        if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     try {
         app.parse(argc, argv);
         if (!o.config_file.empty()) {
