@@ -33,11 +33,14 @@ std::size_t address_size(ts_type t) {
 }
 
 std::string address_to_string(std::span<const std::uint8_t> a) {
+    // Only 4- or 16-byte values are addresses; anything else (an ID_IPV4_ADDR of the wrong size
+    // from the wire) prints as hex instead of being copied into the fixed buffer.
+    int family = a.size() == 4 ? AF_INET : a.size() == 16 ? AF_INET6 : -1;
+    if (family < 0) return "?" + base::to_hex(a);
     std::array<char, INET6_ADDRSTRLEN> buf{};
     std::array<std::uint8_t, 16> tmp{};
     std::copy(a.begin(), a.end(), tmp.begin());
-    int family = a.size() == 4 ? AF_INET : a.size() == 16 ? AF_INET6 : -1;
-    if (family < 0 || !inet_ntop(family, tmp.data(), buf.data(), buf.size())) return "?" + base::to_hex(a);
+    if (!inet_ntop(family, tmp.data(), buf.data(), buf.size())) return "?" + base::to_hex(a);
     return buf.data();
 }
 

@@ -357,5 +357,8 @@ TEST_CASE("payload: textual selectors and identities", "[ike][payload]") {
     CHECK(id_payload::from_string("a@b")->type == id_type::rfc822_addr);
     CHECK(id_payload::from_string("2001:db8::5")->data.size() == 16);
     CHECK_FALSE(id_payload::from_string(""));
+    // fuzz regression: a wrong-sized address ID from the wire prints as hex, no overflow
+    CHECK(id_payload{id_type::ipv4_addr, filled(32)}.to_string() == "?" + base::to_hex(filled(32)));
+    CHECK(id_payload{id_type::ipv6_addr, filled(3)}.to_string() == "?000102");
     CHECK_FALSE(id_payload::from_string("keyid:zz"));
 }
