@@ -167,14 +167,20 @@ private:
         if (ids.size() <= _opt.leaf_size || depth >= _opt.max_depth) return make_leaf_entry(ids);
 
         // Choose the dimension and number of cuts.
+        // Score: the largest child first, then the average child. A cut whose largest child
+        // still holds every rule is taken when other children are smaller: it moves those
+        // rules out of the way (e.g. a few any-address port rules over many tunnels) and the
+        // next level works on a smaller region. Region bits shrink at every level, so this
+        // terminates; max_depth bounds it.
         const std::size_t n = ids.size();
-        std::size_t best_dim = D, best_max = n, best_sum = 0;
+        std::size_t best_dim = D, best_max = n + 1;
+        double best_avg = 0;
         unsigned best_c = 0;
         std::vector<std::int64_t> diff;
         for (std::size_t d = 0; d < D; ++d) {
             if (r.bits[d] == 0) continue;
             unsigned max_c = std::min(r.bits[d], _opt.max_cut_bits);
-            std::size_t dim_max = n, dim_sum = 0;
+            std::size_t dim_max = n, dim_sum = 0, dim_np = 1;
             unsigned dim_c = 0;
             for (unsigned c = 1; c <= max_c; ++c) {
                 const std::size_t np = std::size_t(1) << c;
@@ -192,18 +198,20 @@ private:
                 for (std::size_t i = 0; i < np; ++i) { run += diff[i]; mx = std::max(mx, run); }
                 dim_max = std::size_t(mx);
                 dim_sum = sum;
+                dim_np = np;
                 dim_c = c;
                 if (dim_max <= 1) break;
             }
-            if (dim_c == 0) continue;
-            if (dim_max < best_max || (dim_max == best_max && best_dim != D && dim_sum < best_sum)) {
+            if (dim_c == 0 || (dim_max >= n && dim_sum >= n * dim_np)) continue;  // every child has all
+            const double avg = double(dim_sum) / double(dim_np);
+            if (dim_max < best_max || (dim_max == best_max && avg < best_avg)) {
                 best_dim = d;
                 best_max = dim_max;
-                best_sum = dim_sum;
+                best_avg = avg;
                 best_c = dim_c;
             }
         }
-        if (best_dim == D || best_max >= n) return make_leaf_entry(ids);  // no cut helps
+        if (best_dim == D) return make_leaf_entry(ids);  // no cut separates anything
 
         const std::size_t d = best_dim;
         const unsigned c = best_c, shift = r.bits[d] - c;
@@ -295,6 +303,17 @@ void build_family(const std::vector<box<D>>& boxes, const std::array<unsigned, D
                      (is_wide(boxes[i], dst_dim, bits[dst_dim], wide_len) ? 2u : 0u);
         groups[g].push_back(i);
     }
+    // A small group is not worth a tree walk of its own on every lookup: fold it into the
+    // largest group (its rules replicate there, but there are few of them).
+    std::size_t largest = 0;
+    for (std::size_t g = 1; g < groups.size(); ++g)
+        if (groups[g].size() > groups[largest].size()) largest = g;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        if (g == largest || groups[g].empty() || groups[g].size() > opt.small_group) continue;
+        groups[largest].insert(groups[largest].end(), groups[g].begin(), groups[g].end());
+        groups[g].clear();
+    }
+    std::sort(groups[largest].begin(), groups[largest].end());  // box ids are in rank order
     for (auto& ids : groups) {
         if (ids.empty()) continue;
         u32 min_rank = boxes[ids.front()].rank;
@@ -368,17 +387,19 @@ inline u64 walk(const u64* entries, u64 e, const u64* dims) {
     return e;
 }
 
+// Non-short-circuit (&) on purpose: all range checks are cheap ALU work on one cache line,
+// and one well-predicted branch per rule beats six data-dependent ones.
 inline bool match(const rule4& r, const key4& k) {
-    return in_range(k.src, r.src_lo, r.src_hi) && in_range(k.dst, r.dst_lo, r.dst_hi) &&
-           in_range(k.proto, r.proto_lo, r.proto_hi) && (k.ports || !r.needs_ports) &&
-           in_range(k.sp, r.sp_lo, r.sp_hi) && in_range(k.dp, r.dp_lo, r.dp_hi);
+    return in_range(k.src, r.src_lo, r.src_hi) & in_range(k.dst, r.dst_lo, r.dst_hi) &
+           in_range(k.proto, r.proto_lo, r.proto_hi) & (k.ports | !r.needs_ports) &
+           in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi);
 }
 
 inline bool match(const rule6& r, const key6& k) {
-    return in_range64(k.dim[0], r.s0_lo, r.s0_hi) && in_range64(k.dim[2], r.d0_lo, r.d0_hi) &&
-           in_range64(k.dim[1], r.s1_lo, r.s1_hi) && in_range64(k.dim[3], r.d1_lo, r.d1_hi) &&
-           in_range(k.proto, r.proto_lo, r.proto_hi) && (k.ports || !r.needs_ports) &&
-           in_range(k.sp, r.sp_lo, r.sp_hi) && in_range(k.dp, r.dp_lo, r.dp_hi);
+    return in_range64(k.dim[0], r.s0_lo, r.s0_hi) & in_range64(k.dim[2], r.d0_lo, r.d0_hi) &
+           in_range64(k.dim[1], r.s1_lo, r.s1_hi) & in_range64(k.dim[3], r.d1_lo, r.d1_hi) &
+           in_range(k.proto, r.proto_lo, r.proto_hi) & (k.ports | !r.needs_ports) &
+           in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi);
 }
 
 template <class Rule, class Key>
@@ -479,27 +500,80 @@ const classifier_stats& classifier::stats() const { return _t->stats; }
 namespace {
 inline u32 load32(const std::uint8_t* b) { return (u32(b[0]) << 24) | (u32(b[1]) << 16) | (u32(b[2]) << 8) | b[3]; }
 
-inline u32 classify_one(const classifier::tables& t, const flow_key& f) {
-    const u32 sp17 = f.ports_known ? f.sport : port_none, dp17 = f.ports_known ? f.dport : port_none;
-    if (f.family == ip_family::v4) {
-        key4 k;
-        k.src = load32(f.src.data());
-        k.dst = load32(f.dst.data());
-        k.proto = f.proto;
-        k.ports = f.ports_known;
-        k.sp = f.sport;
-        k.dp = f.dport;
-        k.dim = {k.src, k.dst, f.proto, sp17, dp17};
-        return lookup(t, t.trees4, t.rules4, k);
-    }
-    key6 k;
-    k.dim = {load64(f.src.data()), load64(f.src.data() + 8), load64(f.dst.data()), load64(f.dst.data() + 8),
-             f.proto, sp17, dp17};
+inline void make_key(const flow_key& f, key4& k) {
+    k.src = load32(f.src.data());
+    k.dst = load32(f.dst.data());
     k.proto = f.proto;
     k.ports = f.ports_known;
     k.sp = f.sport;
     k.dp = f.dport;
+    k.dim = {k.src, k.dst, f.proto, f.ports_known ? f.sport : port_none, f.ports_known ? f.dport : port_none};
+}
+
+inline void make_key(const flow_key& f, key6& k) {
+    k.dim = {load64(f.src.data()), load64(f.src.data() + 8), load64(f.dst.data()), load64(f.dst.data() + 8),
+             f.proto, f.ports_known ? f.sport : port_none, f.ports_known ? f.dport : port_none};
+    k.proto = f.proto;
+    k.ports = f.ports_known;
+    k.sp = f.sport;
+    k.dp = f.dport;
+}
+
+inline u32 classify_one(const classifier::tables& t, const flow_key& f) {
+    if (f.family == ip_family::v4) {
+        key4 k;
+        make_key(f, k);
+        return lookup(t, t.trees4, t.rules4, k);
+    }
+    key6 k;
+    make_key(f, k);
     return lookup(t, t.trees6, t.rules6, k);
+}
+
+// Burst lookup for one family, n <= 32 keys: each tree is walked one level at a time across
+// the whole burst, so the independent loads of different packets overlap instead of each
+// packet waiting for its own chain of cache misses; the leaves are prefetched for the burst
+// before they are scanned.
+template <class Rule, class Key>
+void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roots, const std::vector<Rule>& rules,
+                  const Key* keys, std::size_t n, u32* best) {
+    std::array<u64, classifier::burst_size> e;
+    std::array<std::uint8_t, classifier::burst_size> act, walk;
+    for (std::size_t i = 0; i < n; ++i) best[i] = no_policy;
+    const u64* entries = t.entries.data();
+    for (const tree_root& root : roots) {
+        std::size_t m = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (best[i] > root.min_rank) { act[m++] = std::uint8_t(i); e[i] = root.entry; }
+        }
+        if (m == 0) break;  // roots are ordered by min_rank: later trees cannot win either
+        std::size_t live = 0;
+        if (!(root.entry & leaf_flag)) { walk = act; live = m; }
+        while (live) {
+            std::size_t next = 0;
+            for (std::size_t j = 0; j < live; ++j) {
+                const std::size_t i = walk[j];
+                const u64 x = e[i];
+                const unsigned dim = unsigned(x >> 32) & 0xff, shift = unsigned(x >> 40) & 0xff,
+                               cbits = unsigned(x >> 48) & 0xff;
+                const u64 y = entries[u32(x) + ((keys[i].dim[dim] >> shift) & mask_bits(cbits))];
+                e[i] = y;
+                walk[next] = std::uint8_t(i);
+                next += (y & leaf_flag) ? 0 : 1;
+            }
+            live = next;
+        }
+        for (std::size_t j = 0; j < m; ++j) __builtin_prefetch(rules.data() + u32(e[act[j]]));
+        for (std::size_t j = 0; j < m; ++j) {
+            const std::size_t i = act[j];
+            const u32 first = u32(e[i]), count = u32(e[i] >> 32) & 0x7fffffffu;
+            const Rule* r = rules.data() + first;
+            for (u32 q = 0; q < count; ++q) {
+                if (r[q].rank >= best[i]) break;
+                if (match(r[q], keys[i])) { best[i] = r[q].rank; break; }
+            }
+        }
+    }
 }
 } // namespace
 
@@ -510,9 +584,24 @@ verdict classifier::classify(const flow_key& k) const noexcept {
 
 void classifier::classify(std::span<const flow_key> in, std::span<verdict> out) const noexcept {
     const tables& t = *_t;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        u32 rank = classify_one(t, in[i]);
-        out[i] = rank == no_policy ? t.fallback : t.by_rank[rank];
+    std::array<key4, burst_size> k4;
+    std::array<key6, burst_size> k6;
+    std::array<std::uint8_t, burst_size> at4, at6;
+    std::array<u32, burst_size> best4, best6;
+    for (std::size_t base = 0; base < in.size(); base += burst_size) {
+        const std::size_t n = std::min(burst_size, in.size() - base);
+        std::size_t n4 = 0, n6 = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const flow_key& f = in[base + i];
+            if (f.family == ip_family::v4) { make_key(f, k4[n4]); at4[n4++] = std::uint8_t(i); }
+            else { make_key(f, k6[n6]); at6[n6++] = std::uint8_t(i); }
+        }
+        if (n4) lookup_burst(t, t.trees4, t.rules4, k4.data(), n4, best4.data());
+        if (n6) lookup_burst(t, t.trees6, t.rules6, k6.data(), n6, best6.data());
+        for (std::size_t j = 0; j < n4; ++j)
+            out[base + at4[j]] = best4[j] == no_policy ? t.fallback : t.by_rank[best4[j]];
+        for (std::size_t j = 0; j < n6; ++j)
+            out[base + at6[j]] = best6[j] == no_policy ? t.fallback : t.by_rank[best6[j]];
     }
 }
 
