@@ -214,7 +214,7 @@ result<network> parse_network(const json& j, bool from_config) {
     if (!cat) return api_error::invalid("category", "must be \"public\", \"private\" or \"management\"");
     n.category = *cat;
     if (j.contains("port")) {
-        auto port = get_string(j["port"], "port", 1, 64);
+        auto port = get_string(j["port"], "port", 0, 64);
         if (!port) return port.error();
         n.port = *port;
     }
