@@ -147,6 +147,7 @@ const tables& engine::current_tables() const { return *_s->tables_rcu->get(); }
 void engine::run() {
     auto& s = *_s;
     s.last_activity_ms.store(now_ms());
+    s.run_start_ms.store(now_ms());
     std::thread control([&] {
         std::uint64_t next_summary = now_ms() + s.cfg.summary_interval_ms;
         while (!s.stopping.load(std::memory_order_relaxed)) {
@@ -161,6 +162,7 @@ void engine::run() {
         }
     });
     run_worker(s, *s.workers[0]);
+    s.run_end_ms.store(now_ms());
     control.join();
     s.tables_rcu->reclaim();
 }
@@ -192,6 +194,8 @@ std::string engine::summary_line() const {
 nlohmann::json engine::counters_json() const {
     const auto& s = *_s;
     nlohmann::json j;
+    auto start = s.run_start_ms.load(), end = s.run_end_ms.load();
+    j["run_ms"] = start == 0 ? 0 : (end ? end : now_ms()) - start;
     auto sum = [&](auto get) {
         std::uint64_t t = 0;
         for (const auto& w : s.workers) t += get(w->stats);

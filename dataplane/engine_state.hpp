@@ -64,6 +64,8 @@ struct engine::state {
     std::atomic<bool> stopping{false};
     std::atomic<bool> ike_attached{false};
     std::atomic<std::uint64_t> last_activity_ms{0};
+    std::atomic<std::uint64_t> run_start_ms{0};
+    std::atomic<std::uint64_t> run_end_ms{0};
     bool eal_up = false;
     std::vector<std::string> eal_args;
 

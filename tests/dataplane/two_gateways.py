@@ -89,7 +89,9 @@ def gateway_config(tmp, side, natt):
     cfg = {
         "eal": ["--no-huge", "-m", "256", "--no-pci", "-l", "0" if side == "A" else "1",
                 f"--file-prefix=dp{side}{TAG}", "--log-level=4",
-                "--vdev=net_af_packet0,iface=priv,qpairs=1", "--vdev=net_af_packet1,iface=pub,qpairs=1"],
+                "--vdev=net_af_packet0,iface=priv,qpairs=1",
+                # qdisc_bypass=0: our transmissions pass the kernel taps, so tcpdump sees both ways
+                "--vdev=net_af_packet1,iface=pub,qpairs=1,qdisc_bypass=0"],
         "ports": [{"name": "private", "role": "private", "device": "net_af_packet0",
                    "ip": "10.1.0.1/24" if side == "A" else "10.2.0.1/24"},
                   {"name": "public", "role": "public", "device": "net_af_packet1", "ip": me + "/24"}],
