@@ -148,3 +148,62 @@ TEST_CASE("ipsecmb SSE and AVX code paths (pinned per thread) match OpenSSL byte
         CHECK(mismatches == 0);
     }
 }
+
+TEST_CASE("bursts longer than max_burst are processed in chunks, results stay in input order") {
+    for (auto b : both_backends) {
+        auto c = make_config(esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128, true, b);
+        auto o = out_sa(c);
+        auto i = in_sa(c);
+        std::vector<buffer> bufs;
+        for (std::size_t k = 0; k < 150; ++k) bufs.emplace_back(k % 7 == 3 ? std::vector<std::uint8_t>(30, 0) : inner_v4(40 + k));
+        std::vector<esp::pkt> pk;
+        for (auto& x : bufs) pk.push_back(x.p);
+        std::vector<esp::drop_reason> res(pk.size());
+        const std::size_t bad = (150 + 3) / 7;  // k % 7 == 3 are not IP
+        CHECK(o->encap(pk, res) == 150 - bad);
+        for (std::size_t k = 0; k < pk.size(); ++k)
+            CHECK(res[k] == (k % 7 == 3 ? esp::drop_reason::not_ip : esp::drop_reason::ok));
+        CHECK(i->decap(pk, res) == 150 - bad);
+        for (std::size_t k = 0; k < pk.size(); ++k) {
+            if (k % 7 == 3) {
+                CHECK(res[k] == esp::drop_reason::not_ip);
+                continue;
+            }
+            CHECK(res[k] == esp::drop_reason::ok);
+            CHECK(std::vector<std::uint8_t>(pk[k].data(), pk[k].data() + pk[k].data_len) == inner_v4(40 + k));
+        }
+        CHECK(i->window().top() == 150 - bad);
+    }
+}
+
+TEST_CASE("outer IPv6 extension headers before ESP are skipped; a fragment header is refused") {
+    auto c = make_config(esp::enc_alg::aes128gcm16, esp::integ_alg::none, true);
+    auto o = out_sa(c);
+    auto i = in_sa(c);
+    auto with_ext = [&](std::uint8_t ext_type) {
+        buffer b(inner_v4(64));
+        esp::drop_reason r{};
+        REQUIRE(o->encap({&b.p, 1}, {&r, 1}) == 1);
+        auto p = b.bytes();
+        // insert an 8-byte extension header (RFC 8200 4.3 / 4.5 layout) between IPv6 and ESP
+        std::vector<std::uint8_t> ext(8, 0);
+        ext[0] = p[6];  // next header: ESP
+        if (ext_type == 44) ext[3] = 1;  // fragment header: offset 0, M=1
+        else ext[1] = 0;  // hdr ext len 0 = 8 bytes, PadN follows
+        if (ext_type != 44) { ext[2] = 1; ext[3] = 4; }
+        p[6] = ext_type;
+        base::store_be16(&p[4], std::uint16_t(base::load_be16(&p[4]) + 8));
+        p.insert(p.begin() + 40, ext.begin(), ext.end());
+        return p;
+    };
+    for (std::uint8_t t : {0, 60}) {
+        buffer b(with_ext(t));
+        esp::drop_reason r{};
+        CHECK(i->decap({&b.p, 1}, {&r, 1}) == 1);
+        CHECK(b.bytes() == inner_v4(64));
+    }
+    buffer f(with_ext(44));
+    esp::drop_reason r{};
+    CHECK(i->decap({&f.p, 1}, {&r, 1}) == 0);
+    CHECK(r == esp::drop_reason::fragment);
+}
