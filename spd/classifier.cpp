@@ -105,6 +105,10 @@ public:
     u64 build_root(std::vector<u32> ids) {
         region r;
         r.bits = _bits;
+        // Memory bound: spfac limits replication per node, not over depth, so adversarial sets
+        // could still multiply; past this many slots + leaf rules the tree stops cutting (its
+        // remaining leaves just get longer).
+        _budget = _entries.size() + _leaf_items.size() + _opt.max_replication * ids.size() + 1024;
         return build(std::move(ids), r, 0);
     }
 
@@ -164,7 +168,7 @@ private:
         shrink(ids, r);
         prune(ids, r);
         shrink(ids, r);
-        if (ids.size() <= _opt.leaf_size || depth >= _opt.max_depth) return make_leaf_entry(ids);
+        if (ids.size() <= _opt.leaf_size || depth >= _opt.max_depth || over_budget()) return make_leaf_entry(ids);
 
         // Choose the dimension and number of cuts.
         // Score: the largest child first, then the average child. A cut whose largest child
@@ -253,8 +257,11 @@ private:
         return make_node(base, unsigned(d), shift, c);
     }
 
+    bool over_budget() const { return _entries.size() + _leaf_items.size() > _budget; }
+
     const std::vector<box<D>>& _boxes;
     const std::array<unsigned, D>& _bits;
+    std::size_t _budget = 0;
     const build_options& _opt;
     std::vector<u64>& _entries;
     std::vector<u32>& _leaf_items;

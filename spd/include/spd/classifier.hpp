@@ -26,6 +26,7 @@ struct build_options {
     unsigned max_depth = 40;       // safety net; a leaf holds everything left beyond it
     unsigned wide_v4_len = 8;      // IPv4 prefixes this short or shorter are "wide"
     unsigned wide_v6_len = 16;     // IPv6 ditto
+    std::size_t max_replication = 64; // per tree: slots + leaf rules <= this x rules + 1024
     std::size_t small_group = 0;   // groups this small join the family's largest group (0: never)
 };
 

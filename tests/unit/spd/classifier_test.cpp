@@ -166,3 +166,24 @@ TEST_CASE("burst classify fills each slot and the stats describe the structure",
     CHECK(cls.stats().max_leaf <= 8);
     CHECK(cls.stats().bytes > 0);
 }
+
+TEST_CASE("a tight memory budget gives longer leaves, never wrong answers", "[spd][classifier]") {
+    std::vector<policy> ps;
+    for (int i = 0; i < 2000; ++i) {
+        auto p = pol("r" + std::to_string(i), std::uint32_t(i % 7), {"10." + std::to_string(i % 256) + ".0.0/16"},
+                     {"172.16." + std::to_string(i / 256) + ".0/24"}, action::protect, std::uint32_t(i));
+        if (i % 3 == 0) { p.proto = proto_udp; p.dport = {std::uint16_t(i), std::uint16_t(i + 100)}; }
+        ps.push_back(p);
+    }
+    classifier roomy(ps, direction::out, action::bypass, build_options{.leaf_size = 1});
+    classifier tight(ps, direction::out, action::bypass, build_options{.leaf_size = 1, .max_replication = 0});
+    linear_classifier lin(ps, direction::out, action::bypass);
+    CHECK(tight.stats().tree_entries + tight.stats().leaf_rules < roomy.stats().tree_entries + roomy.stats().leaf_rules);
+    CHECK(tight.stats().max_leaf > roomy.stats().max_leaf);
+    for (int i = 0; i < 4000; ++i) {
+        auto k = flow("10." + std::to_string(i % 256) + ".3.4", "172.16." + std::to_string(i % 9) + ".1",
+                      i % 2 ? proto_udp : proto_tcp, 7, std::uint16_t(i % 2100));
+        REQUIRE(tight.classify(k) == lin.classify(k));
+        REQUIRE(roomy.classify(k) == lin.classify(k));
+    }
+}

@@ -64,6 +64,8 @@ TEST_CASE("compiled classifier agrees with the linear reference on random sets",
         build_options{.leaf_size = 1, .space_factor = 1.5, .max_cut_bits = 1},
         build_options{.leaf_size = 2, .space_factor = 8, .max_cut_bits = 4, .max_depth = 3},
         build_options{.leaf_size = 4, .space_factor = 2, .max_cut_bits = 8, .wide_v4_len = 16, .wide_v6_len = 48},
+        build_options{.leaf_size = 2, .max_replication = 1, .small_group = 64},  // memory budget hit early
+        build_options{.leaf_size = 1, .space_factor = 16, .small_group = 1000},     // one tree per family
     };
     std::size_t compared = 0;
     for (std::uint64_t seed = 1; seed <= 160; ++seed) {
