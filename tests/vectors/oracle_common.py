@@ -227,8 +227,9 @@ def write_pcap(path, linktype, frames):
             f.write(fr)
 
 
-def read_pcap(path):
-    """Returns (linktype, [frame bytes]). Classic pcap only (what ipsec-vector writes)."""
+def read_pcap(path, timestamps=None):
+    """Returns (linktype, [frame bytes]); appends (sec, usec) per frame to `timestamps` if given.
+    Classic pcap only (what ipsec-vector writes)."""
     with open(path, "rb") as f:
         data = f.read()
     magic, = struct.unpack("<I", data[:4])
@@ -241,7 +242,9 @@ def read_pcap(path):
     linktype = struct.unpack(e + "I", data[20:24])[0] & 0x0FFFFFFF
     off, frames = 24, []
     while off < len(data):
-        _, _, caplen, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        sec, usec, caplen, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        if timestamps is not None:
+            timestamps.append((sec, usec))
         off += 16
         frames.append(data[off:off + caplen])
         off += caplen

@@ -112,6 +112,16 @@ void write_capture(const std::string& path, const pcapio::capture& cap) {
     }
 }
 
+// Output frame: the input frame's link header (EtherType for `ip_version`), then the packet.
+void append_frame(pcapio::capture& out, const pcapio::frame& src, std::size_t l2_len, std::uint8_t ip_version,
+                  const esp::pkt& p) {
+    pcapio::frame fr;
+    fr.ts_usec = src.ts_usec;
+    fr.bytes = link_header_for(std::span<const std::uint8_t>(src.bytes).first(l2_len), ip_version);
+    fr.bytes.insert(fr.bytes.end(), p.data(), p.data() + p.data_len);
+    out.frames.push_back(std::move(fr));
+}
+
 int run_encap(const esp_options& o) {
     const esp_spec spec = parse_esp_spec(o.spec);
     auto created = esp::outbound_sa::create(spec.cfg);
@@ -145,12 +155,7 @@ int run_encap(const esp_options& o) {
             continue;
         }
         const auto& w = items[k];
-        const auto& src = in.frames[w.frame];
-        pcapio::frame fr;
-        fr.ts_usec = src.ts_usec;
-        fr.bytes = link_header_for(std::span<const std::uint8_t>(src.bytes).first(where[w.frame].l2_len), outer_v);
-        fr.bytes.insert(fr.bytes.end(), w.p.data(), w.p.data() + w.p.data_len);
-        out.frames.push_back(std::move(fr));
+        append_frame(out, in.frames[w.frame], where[w.frame].l2_len, outer_v, w.p);
         ++t.out;
     }
     write_capture(o.out, out);
@@ -163,10 +168,15 @@ int run_decap(const esp_options& o) {
     auto created = esp::inbound_sa::create(spec.cfg);
     if (!created) throw usage_error("cannot create SA: " + created.error);
     esp::inbound_sa& sa = *created.sa;
-    // seq=N on the receiving side: the window starts expecting N (top = N - 1).
-    if (spec.seq_given && sa.window().top() != spec.cfg.initial_seq - 1)
-        throw usage_error("bad SPEC: seq: the ESP library does not start an inbound window at " +
-                          std::to_string(spec.cfg.initial_seq) + " (only seq=1 is supported for esp-decap)");
+    // seq=N on the receiving side (the same SPEC serves both ends): the first packets carry N.
+    // A fresh window (top 0) already takes any first 32-bit number; with ESN it infers the high
+    // half as 0 (RFC 4303 A2.2), right only while N stays clear of the 2^32 boundary. Beyond
+    // that the window has to start at N, which the library may or may not support.
+    if (spec.seq_given && sa.window().top() != spec.cfg.initial_seq - 1 && spec.cfg.esn &&
+        spec.cfg.initial_seq > 0xffffffffULL - esp::replay_window::max_size)
+        throw usage_error("bad SPEC: seq: esp-decap cannot start an ESN receive window at " +
+                          std::to_string(spec.cfg.initial_seq) + " (the ESP library starts inbound windows at 0;"
+                          " use seq below 2^32 - 4096)");
     const pcapio::capture in = read_capture(o.in);
     const std::uint16_t port_a = spec.cfg.natt ? spec.cfg.natt->sport : 4500;
     const std::uint16_t port_b = spec.cfg.natt ? spec.cfg.natt->dport : 4500;
@@ -201,14 +211,10 @@ int run_decap(const esp_options& o) {
             continue;
         }
         const auto& w = items[k];
-        const auto& src = in.frames[w.frame];
+        // The library checked the inner header (next header 4/41 matches the version).
         const std::uint8_t v = w.p.data_len > 0 ? std::uint8_t(w.p.data()[0] >> 4) : 0;
         (v == 6 ? saw_v6 : saw_v4) = true;
-        pcapio::frame fr;
-        fr.ts_usec = src.ts_usec;
-        fr.bytes = link_header_for(std::span<const std::uint8_t>(src.bytes).first(where[w.frame].l2_len), v);
-        fr.bytes.insert(fr.bytes.end(), w.p.data(), w.p.data() + w.p.data_len);
-        out.frames.push_back(std::move(fr));
+        append_frame(out, in.frames[w.frame], where[w.frame].l2_len, v, w.p);
         ++t.out;
     }
     out.linktype = output_linktype(in.linktype, saw_v4, saw_v6);

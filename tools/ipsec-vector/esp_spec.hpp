@@ -15,7 +15,7 @@ namespace ipsec_vector {
 // src -> dst [UDP sport -> dport], decap accepts exactly that).
 struct esp_spec {
     esp::sa_config cfg;
-    bool seq_given = false;  // seq= present (decap: where the receive window starts)
+    bool seq_given = false;  // seq= present (decap: the first sequence number to expect)
 };
 
 esp_spec parse_esp_spec(std::string_view spec);
