@@ -15,8 +15,19 @@
 
 #include <fmt/core.h>
 
+#ifdef SPD_BENCH_RTE_ACL
+#include <rte_acl.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <arpa/inet.h>
+#include <cstddef>
+#include <string>
+#endif
+
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <random>
 #include <vector>
@@ -169,6 +180,154 @@ spd::build_options options_from_env() {
     return o;
 }
 
+
+#ifdef SPD_BENCH_RTE_ACL
+// DPDK rte_acl (what ipsec-secgw uses) on the IPv4 part of the same policies, for comparison
+// only: spd itself never sees DPDK. Classic 5-field layout: the first input byte is the
+// protocol, then 4-byte groups: src, dst, sport+dport. Rule fields are host order, the input
+// is network order. rte_acl has no "packet without ports" notion, so only IPv4 flows with
+// ports are compared. Priority: rte_acl prefers the higher value, so priority = max - rank.
+struct acl4_input {
+    std::uint8_t proto;
+    std::uint8_t pad[3];
+    std::uint32_t src, dst;  // network order
+    std::uint16_t sport, dport;
+};
+RTE_ACL_RULE_DEF(acl4_rule, 5);
+
+bool eal_ready = false;
+
+void init_eal() {
+    const char* args[] = {"bench_spd_lookup", "--no-huge", "--no-pci", "--no-shconf", "-m", "2048",
+                          "--log-level=*:error", "--no-telemetry", "-l", "0"};
+    int argc = int(sizeof args / sizeof args[0]);
+    eal_ready = rte_eal_init(argc, const_cast<char**>(args)) >= 0;
+    if (!eal_ready) fmt::print("rte_acl: EAL init failed ({}), comparison skipped\n", rte_strerror(rte_errno));
+}
+
+struct acl_result {
+    double rate_acl = 0, rate_compiled = 0, build_ms = 0;
+    std::size_t rules = 0, flows = 0, disagree = 0;
+    bool ok = false;
+};
+
+acl_result compare_acl(const std::vector<spd::policy>& ps, const std::vector<spd::flow_key>& all_flows,
+                       const spd::classifier& cls, double seconds) {
+    acl_result res;
+    std::vector<std::uint32_t> order;
+    for (std::uint32_t i = 0; i < ps.size(); ++i)
+        if (ps[i].dir == spd::direction::out) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return ps[a].priority < ps[b].priority; });
+    std::vector<acl4_rule> rules;
+    for (std::uint32_t rank = 0; rank < order.size(); ++rank) {
+        const spd::policy& p = ps[order[rank]];
+        auto fam = [](const std::vector<spd::ip_prefix>& l) {
+            std::vector<const spd::ip_prefix*> out;
+            if (l.empty()) out.push_back(nullptr);
+            for (const auto& x : l)
+                if (x.family == spd::ip_family::v4) out.push_back(&x);
+            return out;
+        };
+        auto addr = [](const spd::ip_prefix* x) {
+            return x ? (std::uint32_t(x->addr[0]) << 24 | std::uint32_t(x->addr[1]) << 16 | std::uint32_t(x->addr[2]) << 8 | x->addr[3]) : 0u;
+        };
+        for (const auto* s : fam(p.src))
+            for (const auto* d : fam(p.dst)) {
+                acl4_rule r{};
+                r.data.category_mask = 1;
+                r.data.priority = std::int32_t(RTE_ACL_MAX_PRIORITY - rank);
+                r.data.userdata = rank + 1;
+                r.field[0].value.u8 = p.proto ? *p.proto : 0;
+                r.field[0].mask_range.u8 = p.proto ? 0xff : 0;
+                r.field[1].value.u32 = addr(s);
+                r.field[1].mask_range.u32 = s ? s->len : 0;
+                r.field[2].value.u32 = addr(d);
+                r.field[2].mask_range.u32 = d ? d->len : 0;
+                r.field[3].value.u16 = p.sport.lo;
+                r.field[3].mask_range.u16 = p.sport.hi;
+                r.field[4].value.u16 = p.dport.lo;
+                r.field[4].mask_range.u16 = p.dport.hi;
+                rules.push_back(r);
+            }
+    }
+    res.rules = rules.size();
+    if (rules.empty()) return res;
+    static int ctx_no = 0;
+    const std::string name = "spd" + std::to_string(ctx_no++);
+    rte_acl_param prm{};
+    prm.name = name.c_str();
+    prm.socket_id = SOCKET_ID_ANY;
+    prm.rule_size = RTE_ACL_RULE_SZ(5);
+    prm.max_rule_num = std::uint32_t(rules.size());
+    rte_acl_ctx* ctx = rte_acl_create(&prm);
+    if (!ctx) return res;
+    rte_acl_config cfg{};
+    cfg.num_categories = 1;
+    cfg.num_fields = 5;
+    cfg.defs[0] = {RTE_ACL_FIELD_TYPE_BITMASK, 1, 0, 0, std::uint32_t(offsetof(acl4_input, proto))};
+    cfg.defs[1] = {RTE_ACL_FIELD_TYPE_MASK, 4, 1, 1, std::uint32_t(offsetof(acl4_input, src))};
+    cfg.defs[2] = {RTE_ACL_FIELD_TYPE_MASK, 4, 2, 2, std::uint32_t(offsetof(acl4_input, dst))};
+    cfg.defs[3] = {RTE_ACL_FIELD_TYPE_RANGE, 2, 3, 3, std::uint32_t(offsetof(acl4_input, sport))};
+    cfg.defs[4] = {RTE_ACL_FIELD_TYPE_RANGE, 2, 4, 3, std::uint32_t(offsetof(acl4_input, dport))};
+    const double t0 = thread_seconds();
+    bool built = rte_acl_add_rules(ctx, reinterpret_cast<const rte_acl_rule*>(rules.data()), std::uint32_t(rules.size())) == 0 &&
+                 rte_acl_build(ctx, &cfg) == 0;
+    res.build_ms = (thread_seconds() - t0) * 1e3;
+    if (!built) { rte_acl_free(ctx); return res; }
+
+    std::vector<spd::flow_key> flows;
+    std::vector<acl4_input> inputs;
+    for (const auto& f : all_flows) {
+        if (f.family != spd::ip_family::v4 || !f.ports_known) continue;
+        flows.push_back(f);
+        acl4_input in{};
+        in.proto = f.proto;
+        std::memcpy(&in.src, f.src.data(), 4);
+        std::memcpy(&in.dst, f.dst.data(), 4);
+        in.sport = htons(f.sport);
+        in.dport = htons(f.dport);
+        inputs.push_back(in);
+    }
+    flows.resize(flows.size() / 32 * 32);
+    inputs.resize(flows.size());
+    res.flows = flows.size();
+    if (flows.empty()) { rte_acl_free(ctx); return res; }
+    std::vector<const std::uint8_t*> ptrs(inputs.size());
+    for (std::size_t i = 0; i < inputs.size(); ++i) ptrs[i] = reinterpret_cast<const std::uint8_t*>(&inputs[i]);
+    std::vector<std::uint32_t> results(inputs.size());
+    std::vector<spd::verdict> verdicts(flows.size());
+    rte_acl_classify(ctx, ptrs.data(), results.data(), std::uint32_t(ptrs.size()), 1);
+    cls.classify(flows, verdicts);
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+        const std::uint32_t want = verdicts[i].policy;
+        const std::uint32_t got = results[i] == 0 ? spd::no_policy : order[results[i] - 1];
+        res.disagree += want != got;
+    }
+    // Rates, both on exactly these flows, bursts of 32.
+    std::uint64_t sum = 0;
+    auto acl_rate_once = [&](double secs) {
+        std::size_t done = 0, pos = 0;
+        const double start = thread_seconds();
+        double elapsed = 0;
+        do {
+            for (int b = 0; b < 64; ++b) {
+                rte_acl_classify(ctx, ptrs.data() + pos, results.data() + pos, 32, 1);
+                sum += results[pos];
+                pos = (pos + 32) % ptrs.size();
+            }
+            done += 64 * 32;
+            elapsed = thread_seconds() - start;
+        } while (elapsed < secs);
+        return double(done) / elapsed;
+    };
+    for (int i = 0; i < 3; ++i) res.rate_acl = std::max(res.rate_acl, acl_rate_once(seconds / 3));
+    res.rate_compiled = rate(cls, flows, seconds, std::size_t(1) << 40, sum);
+    rte_acl_free(ctx);
+    res.ok = true;
+    return res;
+}
+#endif
+
 void run(const char* name, workload (*make)(std::size_t, std::uint64_t), std::size_t n, double seconds) {
     workload w = make(n, 42 + n);
     const double t0 = thread_seconds();
@@ -192,6 +351,18 @@ void run(const char* name, workload (*make)(std::size_t, std::uint64_t), std::si
                s.trees, s.max_depth, s.max_leaf, double(s.leaf_rules) / double(std::max<std::size_t>(1, s.boxes_v4 + s.boxes_v6)),
                100.0 * double(hits) / double((w.flows.size() + std::max<std::size_t>(1, n / 64) - 1) / std::max<std::size_t>(1, n / 64)),
                disagree ? "DISAGREES WITH REFERENCE" : "", sum == 42 ? "" : "");
+#ifdef SPD_BENCH_RTE_ACL
+    if (eal_ready) {
+        auto a = compare_acl(w.policies, w.flows, cls, seconds);
+        if (a.ok)
+            fmt::print("{:<8} {:>7} |   IPv4 flows with ports: compiled {:>7.2f} M/s  rte_acl {:>7.2f} M/s  ratio {:>5.2f}x"
+                       " | rte_acl build {:>8.1f} ms, {} rules | {} flows, {}\n",
+                       "", "", a.rate_compiled / 1e6, a.rate_acl / 1e6, a.rate_compiled / a.rate_acl, a.build_ms, a.rules,
+                       a.flows, a.disagree ? fmt::format("{} DISAGREE", a.disagree) : std::string("same answers"));
+        else
+            fmt::print("{:<8} {:>7} |   rte_acl: not built ({} rules)\n", "", "", a.rules);
+    }
+#endif
 }
 
 } // namespace
@@ -199,6 +370,9 @@ void run(const char* name, workload (*make)(std::size_t, std::uint64_t), std::si
 int main(int argc, char** argv) {
     const std::size_t max_n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
     const double seconds = argc > 2 ? std::strtod(argv[2], nullptr) : 1.0;
+#ifdef SPD_BENCH_RTE_ACL
+    init_eal();
+#endif
     fmt::print("SPD lookups per second on one core, bursts of 32 (compiled classifier vs linear reference)\n");
     for (std::size_t n : {std::size_t(10), std::size_t(1000), std::size_t(10000), std::size_t(100000)}) {
         if (n > max_n) break;
