@@ -362,3 +362,17 @@ TEST_CASE("payload: textual selectors and identities", "[ike][payload]") {
     CHECK(id_payload{id_type::ipv6_addr, filled(3)}.to_string() == "?000102");
     CHECK_FALSE(id_payload::from_string("keyid:zz"));
 }
+
+TEST_CASE("payload: type confusion - a body under the wrong Next Payload never passes as valid", "[ike][payload]") {
+    // The same bytes labelled as another payload type either fail to parse or fail verify():
+    // a Notify body read as KE, TS, SA, Delete, ID.
+    auto n = chain_bytes({make_notify(notify_type::nat_detection_source_ip, filled(20))});
+    for (auto t : {payload_type::ke, payload_type::tsi, payload_type::sa, payload_type::del, payload_type::idi}) {
+        INFO(to_string(t));
+        auto r = parse_payload_chain(t, n, false);
+        bool rejected = !r.ok() || verify(r.value()[0]).has_value();
+        CHECK(rejected);
+    }
+    // A KE for MODP-2048 claimed to be ECP-256 (group field confusion) fails its length check.
+    CHECK(verify(make_payload(ke_payload{dh_group::ecp256, filled(256)})));
+}
