@@ -10,7 +10,7 @@
 //     saved first (RFC 4303 2.2.1, 3.4.4)
 //  4. per packet, in order: window update (replay, e.g. a duplicate in the same burst), padding
 //     1,2,3,... (pad), next header 4/41 matching the inner IP version (next_header), 59 (dummy,
-//     RFC 4303 2.6), inner IP length (not_ip; TFC padding removed), ECN (RFC 6040 4.2)
+//     RFC 4303 2.6), inner IP length (not_ip; TFC padding removed), ECN (RFC 6040 4.2: ecn)
 //  5. the inner packet stays in place: data_off/data_len describe it; counters, lifetimes
 #include "sa_internal.hpp"
 
@@ -100,20 +100,26 @@ struct prep {
     std::uint8_t outer_ecn = 0;
 };
 
-// RFC 6040 4.2: outer CE marks an ECN-capable inner packet CE; everything else keeps the inner.
-void propagate_ce(std::uint8_t* inner, std::uint8_t outer_ecn) {
-    if (outer_ecn != 3) return;
-    if (inner[0] >> 4 == 4) {
-        if ((inner[1] & 3) == 0 || (inner[1] & 3) == 3) return;
-        inner[1] |= 3;
+// RFC 6040 4.2 (normal mode, Figure 4): outer CE marks an ECN-capable inner packet CE, outer
+// ECT(1) turns inner ECT(0) into ECT(1), and outer CE over a Not-ECT inner packet MUST be
+// dropped (the inner transport would not understand the mark). Returns false for that drop.
+bool decap_ecn(std::uint8_t* inner, std::uint8_t outer_ecn) {
+    const bool v4 = inner[0] >> 4 == 4;
+    const std::uint8_t in = v4 ? (inner[1] & 3) : ((inner[1] >> 4) & 3);
+    std::uint8_t out = in;
+    if (in == 0) return outer_ecn != 3;
+    if (outer_ecn == 3) out = 3;
+    else if (outer_ecn == 1 && in == 2) out = 1;
+    if (out == in) return true;
+    if (v4) {
+        inner[1] = std::uint8_t((inner[1] & ~3u) | out);
         const std::uint32_t ihl = (inner[0] & 15u) * 4;
         base::store_be16(inner + 10, 0);
         base::store_be16(inner + 10, detail::csum_fold(detail::csum_add(0, inner, ihl)));
     } else {
-        const std::uint8_t ecn = (inner[1] >> 4) & 3;
-        if (ecn == 0 || ecn == 3) return;
-        inner[1] |= 0x30;
+        inner[1] = std::uint8_t((inner[1] & ~0x30u) | (out << 4));
     }
+    return true;
 }
 
 } // namespace
@@ -240,7 +246,7 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
             ip_len = std::uint32_t(in.read_u16()) + 40;
             if (!in.ok() || ip_len > body.size()) { drop(i, drop_reason::not_ip); continue; }
         }
-        propagate_ce(q.ct, q.outer_ecn);
+        if (!decap_ecn(q.ct, q.outer_ecn)) { drop(i, drop_reason::ecn); continue; }
         p.data_off = std::uint32_t(q.ct - p.buf);
         p.data_len = ip_len;
         results[i] = drop_reason::ok;

@@ -26,7 +26,8 @@ namespace esp {
     X(not_esp, "not_esp")           /* outer packet is neither ESP nor UDP-encapsulated ESP */ \
     X(too_big, "too_big")           /* result would exceed the IP length field */              \
     X(crypto, "crypto")             /* crypto backend reported an internal failure */          \
-    X(fragment, "fragment")         /* outer packet is an IP fragment (reassemble first) */
+    X(fragment, "fragment")         /* outer packet is an IP fragment (reassemble first) */     \
+    X(ecn, "ecn")                   /* outer CE over a Not-ECT inner packet (RFC 6040 4.2) */
 
 enum class drop_reason : std::uint8_t {
 #define ESP_DROP_ENUM(name, text) name,

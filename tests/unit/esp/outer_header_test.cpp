@@ -110,26 +110,38 @@ TEST_CASE("outer IPv6 and NAT-T: payload length, next header, hop limit, UDP por
         }
 }
 
-TEST_CASE("RFC 6040 decap: outer CE marks an ECN-capable inner packet, Not-ECT inner stays") {
+TEST_CASE("RFC 6040 4.2 decap: CE propagates to ECT inner packets, ECT(1) over ECT(0), CE over Not-ECT is dropped") {
     auto c = make_config(esp::enc_alg::aes128gcm16, esp::integ_alg::none);
     auto o = esp::outbound_sa::create(c);
     auto i = esp::inbound_sa::create(c);
     REQUIRE((o && i));
-    auto out = encap_all(*o.sa, {inner_v4(60, 0x01), inner_v4(60, 0x00), inner_v6(80, 0x02)});
-    for (auto& p : out) {  // a congested router marks the outer header CE
-        p[1] |= 3;
+    struct tc { std::uint8_t inner_ecn, outer_ecn, want; bool v6; };  // want 0xff = dropped
+    const tc cases[] = {
+        {1, 3, 3, false}, {2, 3, 3, false}, {3, 3, 3, false}, {0, 3, 0xff, false},
+        {2, 1, 1, false}, {1, 2, 1, false}, {0, 1, 0, false}, {2, 0, 2, false},
+        {2, 3, 3, true},  {0, 3, 0xff, true}, {2, 1, 1, true}, {1, 0, 1, true},
+    };
+    for (const auto& t : cases) {
+        INFO("inner " << int(t.inner_ecn) << " outer " << int(t.outer_ecn) << " v6 " << t.v6);
+        auto inner = t.v6 ? inner_v6(80, std::uint8_t(0xb8 | t.inner_ecn)) : inner_v4(60, std::uint8_t(0xb8 | t.inner_ecn));
+        auto p = encap_all(*o.sa, {inner})[0];
+        p[1] = std::uint8_t((p[1] & ~3u) | t.outer_ecn);  // what routers on the path did
         base::store_be16(&p[10], 0);
         base::store_be16(&p[10], ipv4_checksum(p.data(), 20));
+        buffer b(p);
+        esp::drop_reason r{};
+        const std::size_t n = i.sa->decap({&b.p, 1}, {&r, 1});
+        if (t.want == 0xff) {
+            CHECK(n == 0);
+            CHECK(r == esp::drop_reason::ecn);
+            continue;
+        }
+        REQUIRE(n == 1);
+        const std::uint8_t* a = b.p.data();
+        const std::uint8_t tos = t.v6 ? std::uint8_t((a[0] & 15) << 4 | a[1] >> 4) : a[1];
+        CHECK((tos & 3) == t.want);
+        CHECK((tos & ~3u) == 0xb8);  // DSCP untouched
+        if (!t.v6) CHECK(ipv4_checksum(a, 20) == 0);
     }
-    std::vector<buffer> bufs;
-    for (auto& p : out) bufs.emplace_back(p);
-    std::vector<esp::pkt> pk;
-    for (auto& b : bufs) pk.push_back(b.p);
-    std::vector<esp::drop_reason> r(pk.size());
-    REQUIRE(i.sa->decap(pk, r) == 3);
-    const std::uint8_t* a = pk[0].data();
-    CHECK((a[1] & 3) == 3);
-    CHECK(ipv4_checksum(a, 20) == 0);
-    CHECK((pk[1].data()[1] & 3) == 0);
-    CHECK(((pk[2].data()[1] >> 4) & 3) == 3);
+    CHECK(i.sa->counters().drop(esp::drop_reason::ecn) == 2);
 }
