@@ -367,8 +367,9 @@ void emit_rules(const std::vector<box<D>>& boxes, const std::vector<u32>& leaf_i
     for (u32 id : leaf_items) out.push_back(to_rule(boxes[id]));
 }
 
-inline bool in_range(u32 v, u32 lo, u32 hi) { return v - lo <= hi - lo; }
-inline bool in_range64(u64 v, u64 lo, u64 hi) { return v - lo <= hi - lo; }
+// 0/1 as unsigned so that match() can combine them with & (no short-circuit branches).
+inline unsigned in_range(u32 v, u32 lo, u32 hi) { return unsigned(v - lo <= hi - lo); }
+inline unsigned in_range64(u64 v, u64 lo, u64 hi) { return unsigned(v - lo <= hi - lo); }
 
 struct key4 {
     std::array<u64, 5> dim;
@@ -397,16 +398,16 @@ inline u64 walk(const u64* entries, u64 e, const u64* dims) {
 // Non-short-circuit (&) on purpose: all range checks are cheap ALU work on one cache line,
 // and one well-predicted branch per rule beats six data-dependent ones.
 inline bool match(const rule4& r, const key4& k) {
-    return in_range(k.src, r.src_lo, r.src_hi) & in_range(k.dst, r.dst_lo, r.dst_hi) &
-           in_range(k.proto, r.proto_lo, r.proto_hi) & (k.ports | !r.needs_ports) &
-           in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi);
+    return (in_range(k.src, r.src_lo, r.src_hi) & in_range(k.dst, r.dst_lo, r.dst_hi) &
+            in_range(k.proto, r.proto_lo, r.proto_hi) & (unsigned(k.ports) | unsigned(r.needs_ports == 0)) &
+            in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi)) != 0;
 }
 
 inline bool match(const rule6& r, const key6& k) {
-    return in_range64(k.dim[0], r.s0_lo, r.s0_hi) & in_range64(k.dim[2], r.d0_lo, r.d0_hi) &
-           in_range64(k.dim[1], r.s1_lo, r.s1_hi) & in_range64(k.dim[3], r.d1_lo, r.d1_hi) &
-           in_range(k.proto, r.proto_lo, r.proto_hi) & (k.ports | !r.needs_ports) &
-           in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi);
+    return (in_range64(k.dim[0], r.s0_lo, r.s0_hi) & in_range64(k.dim[2], r.d0_lo, r.d0_hi) &
+            in_range64(k.dim[1], r.s1_lo, r.s1_hi) & in_range64(k.dim[3], r.d1_lo, r.d1_hi) &
+            in_range(k.proto, r.proto_lo, r.proto_hi) & (unsigned(k.ports) | unsigned(r.needs_ports == 0)) &
+            in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi)) != 0;
 }
 
 template <class Rule, class Key>
