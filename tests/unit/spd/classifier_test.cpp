@@ -187,3 +187,21 @@ TEST_CASE("a tight memory budget gives longer leaves, never wrong answers", "[sp
         REQUIRE(roomy.classify(k) == lin.classify(k));
     }
 }
+
+TEST_CASE("classify over spans longer than a burst, families interleaved", "[spd][classifier]") {
+    std::vector<policy> ps{pol("v4", 1, {"10.0.0.0/8"}, {}, action::protect, 4),
+                           pol("v6", 1, {"2001:db8::/32"}, {}, action::discard)};
+    classifier cls(ps, direction::out, action::bypass);
+    std::vector<flow_key> in;
+    for (int i = 0; i < 101; ++i)
+        in.push_back(i % 3 == 0 ? flow("2001:db8::" + std::to_string(i), "2001:db9::1")
+                     : i % 3 == 1 ? flow("10.0.0." + std::to_string(i), "192.0.2.1")
+                                  : flow("11.0.0." + std::to_string(i), "192.0.2.1"));
+    std::vector<verdict> out(in.size());
+    cls.classify(in, out);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        INFO("flow " << i);
+        CHECK(out[i] == cls.classify(in[i]));
+        CHECK(out[i].policy == (i % 3 == 0 ? 1u : i % 3 == 1 ? 0u : no_policy));
+    }
+}
