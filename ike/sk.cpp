@@ -37,6 +37,14 @@ const char* cipher_name(const encr_spec& e) {
 
 bool fits_int(std::size_t n) { return n <= static_cast<std::size_t>(INT_MAX); }
 
+// inner payloads | Padding (zeros) | Pad Length, padded to the block size (RFC 7296 3.14).
+base::secret_bytes padded_plaintext(std::span<const std::uint8_t> plaintext, std::size_t padded) {
+    base::secret_bytes buf(padded);
+    std::copy(plaintext.begin(), plaintext.end(), buf.mut().begin());
+    buf.mut()[padded - 1] = static_cast<std::uint8_t>(padded - plaintext.size() - 1);
+    return buf;
+}
+
 } // namespace
 
 result<sk_cipher> sk_cipher::create(const encr_spec& encr, integ_id integ, bytes encr_key, bytes integ_key,
@@ -112,14 +120,6 @@ std::error_code sk_cipher::icv(bytes aad, bytes iv, bytes ct, std::span<std::uin
         return ec;
     std::copy_n(full.begin(), out.size(), out.begin());
     return {};
-}
-
-// inner payloads | Padding (zeros) | Pad Length, padded to the block size (RFC 7296 3.14).
-static base::secret_bytes padded_plaintext(std::span<const std::uint8_t> plaintext, std::size_t padded) {
-    base::secret_bytes buf(padded);
-    std::copy(plaintext.begin(), plaintext.end(), buf.mut().begin());
-    buf.mut()[padded - 1] = static_cast<std::uint8_t>(padded - plaintext.size() - 1);
-    return buf;
 }
 
 std::error_code sk_cipher::seal_cbc(bytes aad, bytes plaintext, bytes iv, std::span<std::uint8_t> out) const {
