@@ -286,6 +286,7 @@ def test_decap_counters(backend):
         (E[3], "ok", 3),                                    # a failed ICV does not move the window
         (flip(E[4], 20 + 8 + 16 + 3), "icv", None),         # a ciphertext byte
         (E[4], "ok", 4),
+        (raw(IP(src=src, dst=dst) / UDP(sport=4500, dport=4500) / E[7][20:]), "ok", 7),       # RFC 3948 on 4500
         (E[5][:20] + b"\x11\x22\x33\x45" + E[5][24:], "no_sa", None),   # another SPI
         (ipv4_fix(E[5][:20 + 12]), "runt", None),           # ESP header + 4 bytes
         (ipv4_fix(E[6][:-4]), "bad_length", None),          # ciphertext no longer block aligned
@@ -297,6 +298,7 @@ def test_decap_counters(backend):
         (raw(IP(src=src, dst=dst) / UDP(sport=4500, dport=4500) / b"\xff"), "natt_keepalive", None),
         (raw(IP(src=src, dst=dst) / UDP(sport=4500, dport=4500) / (bytes(4) + bytes(28))), "ike", None),
         (raw(IP(src=src, dst=dst) / TCP(sport=1, dport=2)), "not_esp", None),
+        (raw(IP(src=src, dst=dst) / UDP(sport=53, dport=53) / E[7][20:]), "not_esp", None),  # ESP bytes, wrong port
     ]
     frames = [eth(b) for b, _, _ in seq_in] + [oc.ether_header(0x0806) + bytes(28)]
     want_drops = {}

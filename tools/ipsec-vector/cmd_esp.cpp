@@ -7,8 +7,9 @@
 //   1. SPEC -> esp::sa_config (esp_spec.cpp); the SA is created (bad SPEC: exit 2).
 //   2. The capture is read (pcap or pcapng; Ethernet, raw IP or Linux SLL); each frame's IP
 //      packet is located and trimmed to its IP length. Frames without IP count as not_ip.
-//   3. decap only: UDP datagrams to the SA's encapsulation ports that are NAT-keepalives or IKE
-//      (non-ESP marker) are skipped and counted (natt_keepalive, ike).
+//   3. decap only: UDP datagrams to the SA's encapsulation ports (and 4500) that are
+//      NAT-keepalives or IKE (non-ESP marker) are skipped and counted (natt_keepalive, ike);
+//      UDP on any other port is not ESP (not_esp).
 //   4. The rest is copied into buffers with the SA's head/tailroom and handed to the library's
 //      burst API in input order; each packet comes back ok or with one drop reason.
 //   5. Output frames: the input's link header (EtherType set for the new IP version) + the
@@ -196,6 +197,7 @@ int run_decap(const esp_options& o) {
         switch (classify_udp(ip, port_a, port_b)) {
         case udp_non_esp::keepalive: ++t.natt_keepalive; continue;
         case udp_non_esp::ike: ++t.ike; continue;
+        case udp_non_esp::other_port: t.drop(esp::drop_reason::not_esp); continue;
         case udp_non_esp::esp_or_other: break;
         }
         items.push_back(make_item(i, ip, 0, 0));

@@ -80,7 +80,7 @@ udp_non_esp classify_udp(std::span<const std::uint8_t> ip, std::uint16_t port_a,
     r.skip(2);
     if (!r.ok() || ulen < 8) return udp_non_esp::esp_or_other;
     auto ours = [&](std::uint16_t p) { return p == 4500 || p == port_a || p == port_b; };
-    if (!ours(dport) && !ours(sport)) return udp_non_esp::esp_or_other;
+    if (!ours(dport) && !ours(sport)) return udp_non_esp::other_port;
     base::reader payload = r.sub(std::min<std::size_t>(ulen - 8, r.remaining()));
     if (payload.remaining() == 1 && payload.read_u8() == 0xff) return udp_non_esp::keepalive;
     if (payload.remaining() >= 4 && payload.read_u32() == 0) return udp_non_esp::ike;

@@ -29,11 +29,12 @@ std::vector<std::uint8_t> link_header_for(std::span<const std::uint8_t> l2, std:
 // holding the other IP version become DLT_RAW (LINKTYPE_RAW 101 in the file), which carries both.
 int output_linktype(int in_linktype, bool saw_v4, bool saw_v6);
 
-enum class udp_non_esp : std::uint8_t { esp_or_other, keepalive, ike };
+enum class udp_non_esp : std::uint8_t { esp_or_other, keepalive, ike, other_port };
 
-// Classifies an outer IP packet sent to the SA's UDP encapsulation ports (or 4500): a one-byte
-// 0xFF payload is a NAT-keepalive, a payload starting with four zero bytes is IKE (non-ESP
-// marker). Everything else goes to the ESP library.
+// Classifies an outer IP packet carrying UDP: to or from a port other than 4500 and the SA's
+// encapsulation ports it is not ESP (other_port); on those ports a one-byte 0xFF payload is a
+// NAT-keepalive, a payload starting with four zero bytes is IKE (non-ESP marker). Everything
+// else (ESP, UDP-encapsulated ESP, other protocols, fragments) goes to the ESP library.
 udp_non_esp classify_udp(std::span<const std::uint8_t> ip, std::uint16_t port_a, std::uint16_t port_b);
 
 } // namespace ipsec_vector
