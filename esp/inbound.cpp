@@ -148,6 +148,7 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
     std::uint64_t provisional_top = window.top();
     std::size_t i = 0;
     for (; i < pkts.size(); ++i) {
+        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
         pkt& p = pkts[i];
         esp_location loc;
         drop_reason r = locate_esp(p, loc);

@@ -96,6 +96,7 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
 
     // 1 + 2: validate, size, lifetime, sequence number reservation.
     for (std::size_t i = 0; i < pkts.size(); ++i) {
+        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
         const pkt& p = pkts[i];
         drop_reason r = p.valid() ? parse_inner(p, pr[i].inner) : drop_reason::not_ip;
         if (r == drop_reason::ok) {
