@@ -1,6 +1,9 @@
 // OpenSSL EVP backend: the portable fallback and the reference the tests compare against.
 // Contexts are keyed once at SA creation; per packet only the IV changes (EVP_CipherInit_ex with
 // NULL cipher/key) and HMAC restarts from the cached key (EVP_MAC_init with a NULL key).
+// Caveat (seen with perf): OpenSSL 3 restarts HMAC by copying its digest contexts
+// (EVP_MD_CTX_copy_ex), which allocates inside libcrypto. This backend is therefore not
+// allocation-free per packet; the fast path is the ipsecmb backend, which is.
 #include "crypto_backends.hpp"
 
 #include <openssl/core_names.h>
