@@ -184,7 +184,7 @@ TEST_CASE("IPv6: ESP, AH and ICMPv6 are upper-layer protocols without ports", "[
 TEST_CASE("IPv6: truncated and overlong extension chains are rejected", "[spd][flow]") {
     flow_key k;
     auto trunc = ipv6(0, ext(proto_tcp, 4));
-    trunc.resize(trunc.size() - 1);
+    trunc.pop_back();
     trunc[5] = std::uint8_t(trunc.size() - 40);
     CHECK(extract_flow(trunc, k) == extract_status::truncated);
     // max_ipv6_ext_headers headers are fine, one more is not.
