@@ -28,6 +28,23 @@ void service::apply_all() {
     }
 }
 
+std::size_t service::reconcile() {
+    std::lock_guard lock(_mu);
+    std::size_t n = 0;
+    for (const auto& t : _model.tunnels) {
+        if (!t.enabled) continue;
+        auto st = _engine.query_status(t.uuid);
+        if (st.status != "Disconnected") continue;
+        if (auto e = _engine.reconnect_tunnel(t.uuid)) {
+            log(fmt::format("tunnel {} \"{}\": reconcile: re-initiate failed: {}", t.uuid, t.name, e->description));
+            continue;
+        }
+        log(fmt::format("tunnel {} \"{}\": reconcile: was Disconnected ({}), re-initiated", t.uuid, t.name, st.reason));
+        ++n;
+    }
+    return n;
+}
+
 status service::persist(const model_state& next) {
     if (!_store) return std::nullopt;
     if (auto ec = _store->save(next))

@@ -356,3 +356,19 @@ TEST_CASE("GET /metrics: Prometheus text with per-tunnel counters, drops by reas
     }
     CHECK(samples == 15); // 2 info + 12 for the tunnel + 1 global drop
 }
+
+TEST_CASE("reconcile re-initiates enabled tunnels the engine reports Disconnected, and only those") {
+    fixture f;
+    auto vip = f.make_vip();
+    std::string a = f.create_tunnel(f.tunnel_params(vip, "198.51.100.7", "10.2.0.0/16")).body["inventory"]["uuid"];
+    std::string b = f.create_tunnel(f.tunnel_params(vip, "198.51.100.8", "10.3.0.0/16")).body["inventory"]["uuid"];
+    std::string c = f.create_tunnel(f.tunnel_params(vip, "198.51.100.9", "10.4.0.0/16")).body["inventory"]["uuid"];
+    REQUIRE(f.call("PUT", "/v1/ipsec/" + c + "/actions", {{"changeIPsecConnectionState", {{"stateEvent", "disable"}}}}).status == 200);
+    f.engine.set_status(a, {"Disconnected", "no answer from 198.51.100.7"});
+    f.engine.set_status(b, {"Ready", ""});
+    CHECK(f.svc->reconcile() == 1);
+    CHECK(f.engine.reconnect_count(a) == 1);
+    CHECK(f.engine.reconnect_count(b) == 0);
+    CHECK(f.engine.reconnect_count(c) == 0); // disabled: negotiates nothing
+    CHECK(f.svc->reconcile() == 0);          // now Connecting
+}
