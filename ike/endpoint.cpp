@@ -26,7 +26,19 @@ endpoint::endpoint(transport& net, clock& time, sa_installer& installer, endpoin
            1,
            {},
            opts.require_cookie,
+           {},
            {}} {
+    _svc.initial_contact = [this](ike_sa& fresh) {
+        // RFC 7296 2.4: the peer rebooted or lost state; its older SAs with us are stale and go
+        // away without a DELETE (the peer would not know them).
+        for (auto& [id, sa] : _sas) {
+            if (sa.get() == &fresh || sa->destroyed() || &sa->cfg != &fresh.cfg || !sa->peer_id ||
+                *sa->peer_id != *fresh.peer_id)
+                continue;
+            sa->log(log_level::info, "replaced: peer sent INITIAL_CONTACT on a new IKE SA");
+            sa->destroy("INITIAL_CONTACT");
+        }
+    };
     _svc.cookie_secret.resize(32);
     while (_svc.rng.fill(_svc.cookie_secret)) {}
     net.set_receiver([this](const udp_endpoint& local, const udp_endpoint& remote, std::span<const std::uint8_t> d) {
@@ -149,6 +161,29 @@ void endpoint::receive(const udp_endpoint& local, const udp_endpoint& remote, st
         ++_dropped;
         if (_svc.log) _svc.log(log_level::debug, fmt::format("dropped datagram from {}: {}", remote.address().to_string(),
                                                               h.error().reason));
+        return;
+    }
+    if (h->major_version != ike_major_version) {
+        // RFC 7296 2.5: a request of a higher major version gets INVALID_MAJOR_VERSION with our
+        // version in the header, and no state; older versions (IKEv1) are not ours to answer.
+        ++_dropped;
+        if (h->major_version > ike_major_version && !h->response && h->exchange == exchange_type::ike_sa_init) {
+            message r;
+            r.header = *h;
+            r.header.major_version = ike_major_version;
+            r.header.minor_version = 0;
+            r.header.response = true;
+            r.header.initiator = false;
+            r.header.version = false;
+            r.header.spi_r = {};
+            r.payloads.push_back(make_notify(notify_type::invalid_major_version));
+            if (auto bytes = serialize_message(r)) {
+                std::vector<std::uint8_t> out;
+                if (natt_port) out.assign(4, 0);
+                out.insert(out.end(), bytes->begin(), bytes->end());
+                _svc.net.send(local, remote, out);
+            }
+        }
         return;
     }
     ike_sa* target = nullptr;

@@ -156,8 +156,10 @@ bool respond_ike_auth(ike_sa& sa, const message& req, message& resp) {
     sa.transition(ike_sa_state::established);
     sa.log(log_level::info, fmt::format("IKE SA established {}: {} === {}", sa.ike_proposal_text,
                                         sa.local_id.to_string(), peer.to_string()));
-    if (req.find_notify(notify_type::initial_contact))
+    if (req.find_notify(notify_type::initial_contact)) {
         sa.log(log_level::info, "peer sent INITIAL_CONTACT");
+        if (sa.svc.initial_contact) sa.svc.initial_contact(sa);
+    }
     e.push_back(make_idr(idr));
     e.push_back(make_payload(auth_payload{auth_method::psk, std::move(*our_auth)}));
 

@@ -338,3 +338,54 @@ TEST_CASE("a forged or corrupted protected message is dropped silently", "[excha
     CHECK(t.moon.only_sa()->state() == ike_sa_state::established);
     check_crosswise(t.moon.installer, t.sun.installer);
 }
+
+TEST_CASE("a higher major version is answered with INVALID_MAJOR_VERSION and no state (RFC 7296 2.5)",
+          "[exchange][failure]") {
+    two_peers t;
+    t.start_default();
+    ike::message m;
+    m.header.exchange = exchange_type::ike_sa_init;
+    m.header.initiator = true;
+    m.header.spi_i = {9, 9, 9, 9, 9, 9, 9, 9};
+    m.payloads.push_back(ike::make_payload(ike::nonce_payload{std::vector<std::uint8_t>(32, 7)}));
+    auto bytes = *ike::serialize_message(m);
+    bytes[17] = 0x30;  // IKE version 3.0
+    t.net.inject({{addr("192.0.2.1"), 500}, {addr("198.51.100.2"), 500}, bytes});
+    t.run();
+    auto resp = t.messages(exchange_type::ike_sa_init, true);
+    REQUIRE(resp.size() == 1);
+    auto r = decode_init(resp[0]);
+    REQUIRE(r);
+    CHECK(r->header.major_version == 2);
+    CHECK(r->header.spi_i == m.header.spi_i);
+    REQUIRE(r->find_notify(ike::notify_type::invalid_major_version));
+    CHECK(t.sun.ep->sas().empty());
+    // IKEv1 (major 1) is not answered at all.
+    bytes[17] = 0x10;
+    t.net.inject({{addr("192.0.2.1"), 500}, {addr("198.51.100.2"), 500}, bytes});
+    t.run();
+    CHECK(t.messages(exchange_type::ike_sa_init, true).size() == 1);
+}
+
+TEST_CASE("INITIAL_CONTACT on a new IKE SA removes the peer's stale SAs (RFC 7296 2.4)", "[exchange][failure]") {
+    recording_installer fresh_installer;  // outlives t, whose endpoint will use it
+    two_peers t;
+    t.start_default();
+    t.moon.ep->initiate("sun");
+    t.run();
+    REQUIRE(t.sun.ep->sas().size() == 1);
+    auto old_id = t.sun.only_sa()->unique_id;
+    REQUIRE(t.sun.installer.sas.size() == 2);
+    // moon "reboots": a fresh endpoint at the same address initiates again with INITIAL_CONTACT.
+    t.moon.ep.reset();
+    t.moon.ep = std::make_unique<ike::endpoint>(t.net.attach(t.moon.address), t.clock, fresh_installer);
+    t.moon.ep->add_peer(t.config_for(t.moon, t.sun, "sun"));
+    t.moon.ep->initiate("sun");
+    t.run();
+    INFO(t.sun.dump_log());
+    REQUIRE(t.sun.ep->sas().size() == 1);
+    CHECK(t.sun.only_sa()->unique_id != old_id);
+    CHECK(t.sun.logged("replaced: peer sent INITIAL_CONTACT on a new IKE SA"));
+    CHECK(t.sun.installer.sas.size() == 2);  // only the new CHILD SA's pair is left
+    check_crosswise(fresh_installer, t.sun.installer);
+}

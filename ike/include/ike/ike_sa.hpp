@@ -47,6 +47,8 @@ struct endpoint_services {
     std::uint32_t next_reqid = 1;
     std::set<std::uint32_t> inbound_spis;  // ESP SPIs in use, so a new one is never a duplicate
     bool require_cookie = false;           // responder demands a COOKIE (RFC 7296 2.6) first
+    // RFC 7296 2.4: the peer sent INITIAL_CONTACT; the endpoint drops its older SAs with that peer.
+    std::function<void(ike_sa&)> initial_contact;
     std::vector<std::uint8_t> cookie_secret;
 
     std::uint32_t allocate_esp_spi();
