@@ -7,7 +7,7 @@
 //     Ethernet header is stripped: from here on the mbuf holds the IP packet.
 //  3. L3: the IPv4 header is validated (version, lengths, checksum); Ethernet padding trimmed.
 //  4. Local (to one of our addresses): ICMP echo answered out of the receiving port; IKE
-//     (UDP 500, UDP 4500 behind the non-ESP marker) punted to the IKE ring; ESP and
+//     (UDP 500, UDP 4500 behind the non-ESP marker) on the public side punted to the IKE ring; ESP and
 //     UDP-encapsulated ESP on the public side go to step 6b; anything else is dropped.
 //  5. Transit: broadcast/multicast never routed nor protected; TTL checked; the whole burst
 //     classified by the SPD at once: private side with the out-direction policies (PROTECT ->
@@ -186,12 +186,12 @@ void send_frag_needed(ctx& c, rte_mbuf* offending, std::uint16_t mtu, burst_list
     if (!m) return c.w.stats.drop_one(drop::no_mbuf);
     auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, icmp_frag_needed_max));
     if (!p) return drop_pkt(c, m, drop::no_mbuf);
-    // Source: our address on the private side facing the sender (first private port).
-    ipv4 src = c.s.ports[0].ip.addr;
     drop why;
     auto v = parse_ipv4(data_of(offending), why);
-    if (v)
-        if (auto nh = c.t.routes.lookup(v->src)) src = c.s.ports[nh->port].ip.addr;
+    if (!v) return drop_pkt(c, m, why);
+    // Source: our address on the port facing the sender.
+    ipv4 src = c.s.ports[0].ip.addr;
+    if (auto nh = c.t.routes.lookup(v->src)) src = c.s.ports[nh->port].ip.addr;
     auto len = write_icmp_frag_needed(p, data_of(offending), src, mtu);
     if (len == 0) return drop_pkt(c, m, drop::ipv4_malformed);
     rte_pktmbuf_trim(m, std::uint16_t(icmp_frag_needed_max - len));
@@ -221,7 +221,7 @@ void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const m
         auto dport = r.read_u16();
         r.skip(4);
         if (!r.ok()) return drop_pkt(c, m, drop::ipv4_malformed);
-        if ((dport == port_ike || dport == port_nat_t) && is_ike_payload(dport, r.rest())) {
+        if (public_side && (dport == port_ike || dport == port_nat_t) && is_ike_payload(dport, r.rest())) {
             if (!c.s.ike_attached.load(std::memory_order_relaxed)) return drop_pkt(c, m, drop::no_ike);
             m->port = std::uint16_t(port);
             if (rte_ring_enqueue(c.s.punt, m) != 0) return drop_pkt(c, m, drop::punt_full);

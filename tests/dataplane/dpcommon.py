@@ -52,11 +52,11 @@ def base_config(tmp, name, priv_in, pub_in, sas=(), policies=None, idle_ms=400, 
     return cfg
 
 
-def run_ipsecd(ipsecd, tmp, cfg, expect_rc=0):
+def run_ipsecd(ipsecd, tmp, cfg, expect_rc=0, args=()):
     path = os.path.join(tmp, "config.json")
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
-    p = subprocess.run([ipsecd, "--config", path], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([ipsecd, "--config", path, *args], capture_output=True, text=True, timeout=60)
     if p.returncode != expect_rc:
         sys.stderr.write(p.stderr)
         raise AssertionError(f"ipsecd exited {p.returncode}, expected {expect_rc}")

@@ -130,5 +130,40 @@ def bypass(ipsecd, tmp):
     check(dr == {"policy_discard": 1, "ttl_exceeded": 1, "multicast": 2, "not_for_us": 40}, f"drops {dr}")
 
 
+def ike_punt(ipsecd, tmp):
+    """IKE (UDP 500, UDP 4500 behind the non-ESP marker, NAT-keepalive) goes to the punt ring;
+    ipsecd --ike-echo stands in for IKE and sends each datagram back through the inject ring,
+    which must route it and resolve L2 like any packet."""
+    peer = "172.16.2.1"
+    ike = [
+        IP(src=peer, dst="172.16.1.10") / UDP(sport=500, dport=500) / Raw(b"IKE_SA_INIT" + bytes(17)),
+        IP(src=peer, dst="172.16.1.1") / UDP(sport=4501, dport=4500) / Raw(bytes(4) + b"IKE_AUTH" + bytes(20)),
+        IP(src=peer, dst="172.16.1.10") / UDP(sport=4500, dport=4500) / Raw(b"\xff"),
+    ]
+    pub_in = [Ether(src=GW_MAC, dst=PUB_MAC) / p for p in ike]
+    # not IKE: ESP-in-UDP with an unknown SPI, and UDP 500 arriving on the private side
+    pub_in.append(Ether(src=GW_MAC, dst=PUB_MAC) / IP(src=peer, dst="172.16.1.10") / UDP(sport=4500, dport=4500) /
+                  Raw(b"\x00\x00\x30\x01" + bytes(40)))
+    priv_in = [Ether(src=HOST_MAC, dst=PRIV_MAC) / IP(src="10.1.0.5", dst="10.1.0.1") / UDP(sport=500, dport=500) /
+               Raw(bytes(28))]
+    wrpcap(f"{tmp}/priv_in.pcap", priv_in)
+    wrpcap(f"{tmp}/pub_in.pcap", pub_in)
+    cfg = base_config(tmp, "ike", f"{tmp}/priv_in.pcap", f"{tmp}/pub_in.pcap")
+    c = run_ipsecd(ipsecd, tmp, cfg, args=["--ike-echo"])
+    pub_out = [p for p in read(tmp, "pub_out.pcap") if UDP in p]
+    check(len(pub_out) == len(ike), f"{len(ike)} echoed IKE datagrams, got {len(pub_out)}")
+    for got, sent in zip(pub_out, ike):
+        check(got[Ether].src == PUB_MAC and got[Ether].dst == GW_MAC, "injected packet routed via the gateway")
+        check(got[IP].src == sent[IP].dst and got[IP].dst == sent[IP].src, "addresses swapped by the echo")
+        check(got[UDP].sport == sent[UDP].dport and got[UDP].dport == sent[UDP].sport, "ports swapped")
+        check(bytes(got[UDP].payload) == bytes(sent[UDP].payload), "IKE payload intact")
+        fixed = IP(bytes(got[IP]))
+        del fixed.chksum
+        check(IP(bytes(fixed)).chksum == got[IP].chksum, "IPv4 checksum of the injected packet")
+    ev, dr = c["events"], nonzero(c["drops"])
+    check(ev["punted"] == 3 and ev["injected"] == 3, f"events {ev}")
+    check(dr == {"inbound_no_sa": 1, "local_unhandled": 1}, f"drops {dr}")
+
+
 if __name__ == "__main__":
-    main({"arp_icmp": arp_icmp, "bypass": bypass})
+    main({"arp_icmp": arp_icmp, "bypass": bypass, "ike_punt": ike_punt})

@@ -6,17 +6,52 @@
 #include <dataplane/engine.hpp>
 
 #include <CLI/CLI.hpp>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <thread>
 
 namespace {
 dataplane::engine* g_engine = nullptr;
 extern "C" void on_signal(int) {
     if (g_engine) g_engine->stop();
 }
+// --ike-echo: a stand-in for the IKE endpoint used by the vector tests. Every punted IKE
+// datagram goes back to its sender through the inject ring (addresses and ports swapped),
+// which exercises punt ring -> IKE side -> inject ring -> routing and L2 resolution.
+void ike_echo(dataplane::engine& eng, const std::atomic<bool>& done) {
+    std::array<rte_mbuf*, 32> pkts{};
+    while (!done.load()) {
+        unsigned n = rte_ring_dequeue_burst(eng.punt_ring(), reinterpret_cast<void**>(pkts.data()), pkts.size(), nullptr);
+        if (n == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            continue;
+        }
+        for (unsigned i = 0; i < n; ++i) {
+            rte_mbuf* m = pkts[i];
+            auto* ip = rte_pktmbuf_mtod(m, std::uint8_t*);
+            std::size_t ihl = std::size_t(ip[0] & 15) * 4;  // validated by the pipeline before the punt
+            if (m->data_len < ihl + 8) {
+                rte_pktmbuf_free(m);
+                continue;
+            }
+            for (int k = 0; k < 4; ++k) std::swap(ip[12 + k], ip[16 + k]);  // sum unchanged: checksum stays valid
+            std::uint8_t* udp = ip + ihl;
+            std::swap(udp[0], udp[2]);
+            std::swap(udp[1], udp[3]);
+            udp[6] = udp[7] = 0;  // RFC 768: zero = no checksum (IPv4)
+            if (rte_ring_enqueue(eng.inject_ring(), m) != 0) rte_pktmbuf_free(m);
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -24,10 +59,12 @@ int main(int argc, char** argv) {
     std::string config_path;
     bool check_only = false;
     bool print_counters_flag = false;
+    bool ike_echo_flag = false;
     app.add_option("--config", config_path, "configuration file (JSON)")->required();
     app.add_flag("--check", check_only, "validate the configuration without starting DPDK");
     app.add_flag("--print-counters", print_counters_flag,
                  "print the counters as JSON on exit (implied by exit_when_idle_ms)");
+    app.add_flag("--ike-echo", ike_echo_flag, "test hook: send punted IKE datagrams back through the inject ring");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -55,7 +92,15 @@ int main(int argc, char** argv) {
         g_engine = &eng;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        std::atomic<bool> done{false};
+        std::thread echo;
+        if (ike_echo_flag) {
+            eng.attach_ike(true);
+            echo = std::thread([&] { ike_echo(eng, done); });
+        }
         eng.run();
+        done = true;
+        if (echo.joinable()) echo.join();
         g_engine = nullptr;
         std::fprintf(stderr, "ipsecd: %s\n", eng.summary_line().c_str());
         if (print_counters) std::printf("%s\n", eng.counters_json().dump().c_str());

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Data-plane benchmark harness (a script, not a test; it never asserts a time).
+
+Port 0 is net_pcap replaying a pcap forever (rx_pcap=FILE,infinite_rx=1), port 1 is net_null
+as the sink, one worker lcore. For each direction (out: inner packets -> ESP; in: ESP -> inner),
+algorithm (aes256-cbc + sha256-128, aes256gcm16) and frame size it prints, from the same run:
+  engine  - ipsecd's ESP rate (Mpps),
+  bypass  - ipsecd forwarding the same frames without ESP (I/O + pipeline alone),
+  crypto  - bench_dataplane_crypto, the bare ESP operation on bursts of 32 in memory,
+and the ratios engine/bypass and engine/crypto. Inbound SAs run with window=0 because the
+same ESP packets are replayed over and over.
+
+usage: bench/dataplane/run.py [--build build/release] [--seconds 3] [--sizes 64,512,1400]
+                              [--algs cbc,gcm] [--dirs out,in] [--lcore 1]
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from scapy.all import IP, UDP, Ether, Raw, wrpcap
+from scapy.layers.ipsec import ESP, SecurityAssociation
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEY_ENC, KEY_AUTH, KEY_GCM = bytes(range(32)), bytes(range(32, 64)), bytes(range(64, 100))
+PRIV_MAC, PUB_MAC, GW_MAC = "02:00:00:00:01:01", "02:00:00:00:02:01", "02:00:00:00:02:fe"
+LOCAL, PEER = "172.16.1.1", "172.16.2.1"
+
+
+def sa_spec(spi, alg, src, dst, inbound):
+    s = f"spi={spi:#x},src={src},dst={dst}" + (",window=0" if inbound else "")
+    if alg == "gcm":
+        return s + f",enc=aes256gcm16,enc-key={KEY_GCM.hex()}"
+    return s + f",enc=aes256-cbc,enc-key={KEY_ENC.hex()},integ=sha256-128,integ-key={KEY_AUTH.hex()}"
+
+
+def scapy_sa(alg):
+    if alg == "gcm":
+        return SecurityAssociation(ESP, spi=0x4002, crypt_algo="AES-GCM", crypt_key=KEY_GCM,
+                                   tunnel_header=IP(src=PEER, dst=LOCAL))
+    return SecurityAssociation(ESP, spi=0x4002, crypt_algo="AES-CBC", crypt_key=KEY_ENC, auth_algo="SHA2-256-128",
+                               auth_key=KEY_AUTH, tunnel_header=IP(src=PEER, dst=LOCAL))
+
+
+def inner(direction, i, frame):
+    src, dst = ("10.1.0.5", "10.2.0.7") if direction == "out" else ("10.2.0.7", "10.1.0.5")
+    pad = max(0, frame - 14 - 20 - 8)
+    return IP(src=src, dst=dst, ttl=64) / UDP(sport=1024 + i, dport=5001) / Raw(b"\x5a" * pad)
+
+
+def make_pcap(path, direction, alg, frame, esp):
+    pkts = []
+    sa = scapy_sa(alg)
+    for i in range(256):
+        ip = inner(direction, i, frame)
+        if direction == "out":
+            pkts.append(Ether(src="02:00:00:00:01:55", dst=PRIV_MAC) / ip)
+        else:
+            pkts.append(Ether(src=GW_MAC, dst=PUB_MAC) / (sa.encrypt(ip, seq_num=i + 1) if esp else ip))
+    wrpcap(path, pkts)
+
+
+def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore):
+    pcap = f"{tmp}/{direction}-{alg}-{frame}-{'esp' if esp else 'bypass'}.pcap"
+    make_pcap(pcap, direction, alg, frame, esp)
+    feed = f"--vdev=net_pcap0,rx_pcap={pcap},infinite_rx=1"
+    priv_dev, pub_dev = ("net_pcap0", "net_null0") if direction == "out" else ("net_null0", "net_pcap0")
+    pol = []
+    if esp:
+        pol = [{"name": "o", "priority": 1, "direction": "out", "src": ["10.1.0.0/16"], "dst": ["10.2.0.0/16"],
+                "action": "protect", "sa": "out"},
+               {"name": "i", "priority": 1, "direction": "in", "src": ["10.2.0.0/16"], "dst": ["10.1.0.0/16"],
+                "action": "protect", "sa": "in"}]
+    cfg = {
+        "eal": ["--no-huge", "-m", "512", "--no-pci", "-l", str(lcore), f"--file-prefix=dpbench{os.getpid()}",
+                "--log-level=4", feed, "--vdev=net_null0"],
+        "ports": [{"name": "private", "role": "private", "device": priv_dev, "ip": "10.1.0.1/24", "mac": PRIV_MAC},
+                  {"name": "public", "role": "public", "device": pub_dev, "ip": LOCAL + "/24", "gateway": "172.16.1.254",
+                   "mac": PUB_MAC}],
+        "neighbors": [{"port": "public", "ip": "172.16.1.254", "mac": GW_MAC},
+                      {"port": "private", "ip": "10.1.0.5", "mac": "02:00:00:00:01:55"}],
+        "routes": [{"dst": "10.1.0.0/16", "via": "10.1.0.5", "port": "private"}],
+        "static": {"sas": [{"name": "out", "direction": "out", "spec": sa_spec(0x4001, alg, LOCAL, PEER, False)},
+                           {"name": "in", "direction": "in", "spec": sa_spec(0x4002, alg, PEER, LOCAL, True)}],
+                   "policies": {"default": "bypass", "policies": pol}},
+        "workers": 1, "summary_interval_ms": 0, "mbufs": 16383,
+    }
+    path = f"{tmp}/bench.json"
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    p = subprocess.Popen([ipsecd, "--config", path, "--print-counters"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    time.sleep(seconds + 1.0)  # about 1 s of EAL start-up and pcap loading
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    if p.returncode != 0:
+        sys.exit(f"ipsecd failed: {err}")
+    c = json.loads(out.strip().splitlines()[-1])
+    key = "bypassed" if not esp else ("encapsulated" if direction == "out" else "decapsulated")
+    drops = {k: v for k, v in c["drops"].items() if v}
+    return c["events"][key] / (c["run_ms"] / 1000.0) / 1e6, drops
+
+
+def run_crypto(build, direction, alg, frame, seconds):
+    p = subprocess.run([f"{build}/bench/bench_dataplane_crypto", direction, alg, str(frame), str(seconds)],
+                       capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)["mpps"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--sizes", default="64,512,1400")
+    ap.add_argument("--algs", default="cbc,gcm")
+    ap.add_argument("--dirs", default="out,in")
+    ap.add_argument("--lcore", type=int, default=1)
+    a = ap.parse_args()
+    ipsecd = f"{a.build}/tools/ipsecd/ipsecd"
+    print(f"{'dir':4} {'alg':4} {'frame':>5} {'engine':>8} {'bypass':>8} {'crypto':>8} {'eng/byp':>8} {'eng/cry':>8}  (Mpps)")
+    with tempfile.TemporaryDirectory(prefix="dpbench_") as tmp:
+        for d in a.dirs.split(","):
+            for alg in a.algs.split(","):
+                for size in (int(s) for s in a.sizes.split(",")):
+                    eng, drops = run_engine(ipsecd, tmp, d, alg, size, True, a.seconds, a.lcore)
+                    byp, _ = run_engine(ipsecd, tmp, d, alg, size, False, a.seconds, a.lcore)
+                    cry = run_crypto(a.build, d, alg, size, a.seconds)
+                    print(f"{d:4} {alg:4} {size:>5} {eng:8.3f} {byp:8.3f} {cry:8.3f} {eng / byp:8.2f} {eng / cry:8.2f}"
+                          + (f"  drops {drops}" if drops else ""), flush=True)
+
+
+if __name__ == "__main__":
+    main()
