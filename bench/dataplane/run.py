@@ -77,7 +77,7 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore):
                 "action": "protect", "sa": "in"}]
     cfg = {
         "eal": ["--no-huge", "-m", "512", "--no-pci", "-l", str(lcore), f"--file-prefix=dpbench{os.getpid()}",
-                "--log-level=4", feed, "--vdev=net_null0"],
+                "--log-level=4", feed, "--vdev=net_null0" + os.environ.get("DPBENCH_NULL_ARGS", ",no-rx=1")],
         "ports": [{"name": "private", "role": "private", "device": priv_dev, "ip": "10.1.0.1/24", "mac": PRIV_MAC},
                   {"name": "public", "role": "public", "device": pub_dev, "ip": LOCAL + "/24", "gateway": "172.16.1.254",
                    "mac": PUB_MAC}],
@@ -94,11 +94,11 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore):
         json.dump(cfg, f)
     p = subprocess.Popen([ipsecd, "--config", path, "--print-counters"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    time.sleep(seconds + 1.0)  # about 1 s of EAL start-up and pcap loading
+    time.sleep(seconds + 2.0)  # EAL start-up and pcap loading take a second or two; run_ms excludes them
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=30)
     if p.returncode != 0:
-        sys.exit(f"ipsecd failed: {err}")
+        sys.exit(f"ipsecd failed ({p.returncode}): {err}{out}")
     c = json.loads(out.strip().splitlines()[-1])
     key = "bypassed" if not esp else ("encapsulated" if direction == "out" else "decapsulated")
     drops = {k: v for k, v in c["drops"].items() if v}

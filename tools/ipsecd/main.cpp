@@ -19,9 +19,13 @@
 #include <thread>
 
 namespace {
-dataplane::engine* g_engine = nullptr;
+std::atomic<dataplane::engine*> g_engine{nullptr};
+std::atomic<bool> g_stop_requested{false};
+// Installed before the EAL starts, so a SIGTERM during start-up ends the run cleanly (ports
+// closed, pcap files flushed, counters printed) instead of killing the process.
 extern "C" void on_signal(int) {
-    if (g_engine) g_engine->stop();
+    g_stop_requested.store(true);
+    if (auto* e = g_engine.load()) e->stop();
 }
 // --ike-echo: a stand-in for the IKE endpoint used by the vector tests. Every punted IKE
 // datagram goes back to its sender through the inject ring (addresses and ports swapped),
@@ -88,10 +92,11 @@ int main(int argc, char** argv) {
 
     try {
         const bool print_counters = print_counters_flag || cfg.exit_when_idle_ms > 0;
-        dataplane::engine eng(std::move(cfg));
-        g_engine = &eng;
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        dataplane::engine eng(std::move(cfg));
+        g_engine.store(&eng);
+        if (g_stop_requested.load()) eng.stop();
         std::atomic<bool> done{false};
         std::thread echo;
         if (ike_echo_flag) {
@@ -101,7 +106,7 @@ int main(int argc, char** argv) {
         eng.run();
         done = true;
         if (echo.joinable()) echo.join();
-        g_engine = nullptr;
+        g_engine.store(nullptr);
         std::fprintf(stderr, "ipsecd: %s\n", eng.summary_line().c_str());
         if (print_counters) std::printf("%s\n", eng.counters_json().dump().c_str());
         std::fflush(stdout);
