@@ -52,6 +52,44 @@ std::size_t message::count(payload_type t) const {
                                     std::count_if(encrypted.begin(), encrypted.end(), pred));
 }
 
+namespace {
+
+void describe(const payload& p, std::string& out) {
+    if (p.as<sk_payload>()) return;  // shown as "SK { ... }" by the caller
+    out += ' ';
+    if (auto n = p.as<notify_payload>()) {
+        out += "N(" + to_string(n->type) + ")";
+    } else if (auto u = p.as<unknown_payload>()) {
+        out += fmt::format("UNKNOWN_{}{}", static_cast<unsigned>(u->type), p.critical ? "!" : "");
+    } else if (auto d = p.as<delete_payload>()) {
+        out += fmt::format("D({}:{})", to_string(d->protocol), d->spis.size());
+    } else if (auto f = p.as<skf_payload>()) {
+        out += fmt::format("SKF({}/{})", f->fragment_number, f->total_fragments);
+    } else {
+        out += to_string(p.type);
+    }
+}
+
+} // namespace
+
+std::string to_string(const message& m) {
+    std::string out = fmt::format("{} {} {} [", to_string(m.header.exchange),
+                                  m.header.response ? "response" : "request", m.header.message_id);
+    for (const auto& p : m.payloads) describe(p, out);
+    bool protected_ = m.sk() || !m.encrypted.empty() || m.opened;
+    if (protected_ && !m.skf()) {
+        out += " SK {";
+        for (const auto& p : m.encrypted) describe(p, out);
+        out += " }";
+    } else if (m.skf() && m.opened) {
+        out += " {";
+        for (const auto& p : m.encrypted) describe(p, out);
+        out += " }";
+    }
+    out += " ]";
+    return out;
+}
+
 wire_result<ike_header> parse_header(std::span<const std::uint8_t> datagram) {
     base::reader r(datagram);
     ike_header h;

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace ike {
@@ -80,6 +81,11 @@ struct message {
     [[nodiscard]] const notify_payload* find_notify(notify_type t) const;
     [[nodiscard]] std::size_t count(payload_type t) const;
 };
+
+// One line in RFC notation for logs, like charon's "IKE_AUTH request 1 [ IDi N(INITIAL_CONTACT)
+// IDr AUTH SA TSi TSr ]"; the inner payloads of an opened (or to-be-sealed) SK appear inside
+// "SK { ... }", unknown payloads as "UNKNOWN_<type>" with "!" when critical.
+std::string to_string(const message& m);
 
 wire_result<ike_header> parse_header(std::span<const std::uint8_t> datagram);
 void serialize_header(const ike_header& h, base::writer& w);

@@ -402,3 +402,21 @@ TEST_CASE("message: sk_codec contract matches ike::crypto::sk_cipher", "[ike][me
     auto t = parse_ok(b);
     CHECK(open_sk(t, b, receiver).has_value());
 }
+
+TEST_CASE("message: one-line RFC notation for logs", "[ike][message]") {
+    CHECK(to_string(sample_init_request()) ==
+          "IKE_SA_INIT request 0 [ SA KE Nonce N(NAT_DETECTION_SOURCE_IP) N(NAT_DETECTION_DESTINATION_IP) V ]");
+    fake_sk_codec codec;
+    auto b = serialize_ok(sample_auth_request(), &codec);
+    auto m = parse_ok(b);
+    CHECK(to_string(m) == "IKE_AUTH request 1 [ SK { } ]");
+    REQUIRE_FALSE(open_sk(m, b, codec));
+    CHECK(to_string(m) == "IKE_AUTH request 1 [ SK { IDi N(INITIAL_CONTACT) IDr AUTH SA TSi TSr } ]");
+    message info;
+    info.header.exchange = exchange_type::informational;
+    info.header.response = true;
+    info.header.message_id = 5;
+    info.encrypted = {make_payload(delete_payload{protocol_id::esp, 4, {hex("01020304")}}),
+                      payload{payload_type(99), true, unknown_payload{99, {}}}};
+    CHECK(to_string(info) == "INFORMATIONAL response 5 [ SK { D(ESP:1) UNKNOWN_99! } ]");
+}
