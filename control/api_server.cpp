@@ -42,6 +42,7 @@ struct api_server::impl : std::enable_shared_from_this<api_server::impl> {
     std::optional<tcp::acceptor> tcp_acceptor;
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopped{false};
+    bool unix_bound = false; // our socket is at opt.unix_socket (only then stop() unlinks it)
     std::vector<std::weak_ptr<closable>> sessions;
 
     impl(net::io_context& i, api_router& r, api_server_options o) : io(i), router(r), opt(std::move(o)) {}
@@ -212,8 +213,14 @@ status api_server::start() {
         auto tmp = path;
         tmp += ".new";
         struct stat st {};
-        if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode))
-            return api_error{500, "BadSocketPath", o.unix_socket + " exists and is not a socket"};
+        if (::lstat(path.c_str(), &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) return api_error{500, "BadSocketPath", o.unix_socket + " exists and is not a socket"};
+            // A socket someone still answers on belongs to a running server: do not steal it.
+            unix_proto::socket probe(_impl->io);
+            beast::error_code pec;
+            probe.connect(unix_proto::endpoint(o.unix_socket), pec);
+            if (!pec) return api_error{500, "SocketInUse", o.unix_socket + " is in use by another running server"};
+        }
         ::unlink(tmp.c_str());
         _impl->unix_acceptor.emplace(_impl->io);
         auto& a = *_impl->unix_acceptor;
@@ -226,6 +233,7 @@ status api_server::start() {
             ::unlink(tmp.c_str());
             return api_error{500, "BindFailed", fmt::format("unix socket {}: {}", o.unix_socket, ec.message())};
         }
+        _impl->unix_bound = true;
         _impl->accept(a, false);
     }
     if (o.tcp_port) {
@@ -252,7 +260,7 @@ void api_server::stop() {
     beast::error_code ec;
     if (_impl->unix_acceptor) {
         _impl->unix_acceptor->close(ec);
-        ::unlink(_impl->opt.unix_socket.c_str());
+        if (_impl->unix_bound) ::unlink(_impl->opt.unix_socket.c_str());
     }
     if (_impl->tcp_acceptor) _impl->tcp_acceptor->close(ec);
     for (auto& w : _impl->sessions)

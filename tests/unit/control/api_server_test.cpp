@@ -177,3 +177,25 @@ TEST_CASE("the server refuses unsafe listener options") {
     in >> content;
     CHECK(content == "keep");
 }
+
+TEST_CASE("a second server does not steal a live socket; a stale one is replaced") {
+    running_server s;
+    boost::asio::io_context io;
+    control::api_server_options opt;
+    opt.unix_socket = s.socket_path;
+    {
+        control::api_server second(io, *s.f.router, opt);
+        auto e = second.start();
+        REQUIRE(e.has_value());
+        CHECK(e->code == "SocketInUse");
+    }
+    CHECK(s.call("GET", "/v1/networks").status == 200); // the first one still serves
+    // A stale socket file (no listener) is replaced.
+    auto stale = (s.f.dir.path / "stale.sock").string();
+    {
+        boost::asio::local::stream_protocol::acceptor a(io, boost::asio::local::stream_protocol::endpoint(stale));
+    } // closed; the file stays
+    opt.unix_socket = stale;
+    control::api_server third(io, *s.f.router, opt);
+    CHECK_FALSE(third.start().has_value());
+}
