@@ -10,6 +10,8 @@ captures. Then it runs the decoder and checks every field against what it built:
     pair per cipher suite (aes256-cbc/sha256-128, aes256gcm16, and more of the matrix), inner
     payloads IDi/IDr/AUTH/SA/TSi/TSr/N checked field by field, "icv": "good";
   - wrong key -> "icv": "bad"; no keys -> SK not decrypted;
+  - RFC 7383 fragments (SKF, CBC and GCM): each verified, the last one carries the reassembled
+    inner payloads; with wrong keys every fragment is "icv": "bad";
   - a truncated and a garbled message -> {"frame", "error"} and the next message still decoded;
   - NAT-T on UDP 4500 with the non-ESP marker over IPv6 (keepalive and ESP-in-UDP skipped);
   - the same capture as pcapng, and over Linux SLL;
@@ -72,15 +74,24 @@ class Suite:
         self.sk_ai, self.sk_ar = os.urandom(self.akeylen), os.urandom(self.akeylen)
         self.spi_i, self.spi_r = os.urandom(8), os.urandom(8)
 
-    def keys_arg(self, flip=False):
-        # flip: wrong SK_er and SK_ar (the ICV key for CBC suites, the GCM key for AEAD)
-        def flipped(k):
-            return bytes([k[0] ^ 1]) + k[1:] if flip and k else k
-        return ",".join([self.spi_i.hex(), self.spi_r.hex(), self.sk_ei.hex(), flipped(self.sk_er).hex(), self.enc,
-                         self.sk_ai.hex(), flipped(self.sk_ar).hex(), self.integ])
+    def keys_arg(self, flip=False, flip_i=False):
+        # flip / flip_i: wrong SK_er and SK_ar / SK_ei and SK_ai (the ICV key for CBC suites, the
+        # GCM key for AEAD)
+        def flipped(k, on):
+            return bytes([k[0] ^ 1]) + k[1:] if on and k else k
+        return ",".join([self.spi_i.hex(), self.spi_r.hex(), flipped(self.sk_ei, flip_i).hex(),
+                         flipped(self.sk_er, flip).hex(), self.enc, flipped(self.sk_ai, flip_i).hex(),
+                         flipped(self.sk_ar, flip).hex(), self.integ])
 
-    def seal(self, from_initiator, header_fields, inner_first, plaintext):
-        """Whole IKE message: header | SK header | IV | ct | ICV."""
+    def seal_fragments(self, from_initiator, header_fields, inner_first, plaintext, n):
+        """RFC 7383: n SKF messages; Next Payload only in fragment 1, AAD through Total Fragments."""
+        size = -(-len(plaintext) // n)
+        parts = [plaintext[i * size:(i + 1) * size] for i in range(n)]
+        return [self.seal(from_initiator, header_fields, inner_first if i == 0 else 0, part, skf=(i + 1, n))
+                for i, part in enumerate(parts)]
+
+    def seal(self, from_initiator, header_fields, inner_first, plaintext, skf=None):
+        """Whole IKE message: header | SK header | IV | ct | ICV (SKF: | Fragment Number | Total)."""
         ek = self.sk_ei if from_initiator else self.sk_er
         ak = self.sk_ai if from_initiator else self.sk_ar
         if self.kind.startswith("gcm"):
@@ -88,17 +99,19 @@ class Suite:
             padlen = 3  # RFC 5282 allows padding; the decoder must strip it
             pt = plaintext + bytes(padlen) + bytes([padlen])
             iv = os.urandom(8)
-            sk_len = 4 + 8 + len(pt) + icv
+            sk_len = 4 + 8 + len(pt) + icv + (4 if skf else 0)
         else:
             bs = 8 if self.kind == "3des" else 16
             padlen = (bs - (len(plaintext) + 1) % bs) % bs
             pt = plaintext + bytes(padlen) + bytes([padlen])
             iv = os.urandom(bs)
-            sk_len = 4 + bs + len(pt) + self.icvlen
-        hdr = bytes(IKEv2(init_SPI=self.spi_i, resp_SPI=self.spi_r, next_payload=46, length=28 + sk_len,
-                          **header_fields))
+            sk_len = 4 + bs + len(pt) + self.icvlen + (4 if skf else 0)
+        hdr = bytes(IKEv2(init_SPI=self.spi_i, resp_SPI=self.spi_r, next_payload=53 if skf else 46,
+                          length=28 + sk_len, **header_fields))
         assert len(hdr) == 28
         aad = hdr + struct.pack("!BBH", inner_first, 0, sk_len)
+        if skf:
+            aad += struct.pack("!HH", *skf)
         if self.kind.startswith("gcm"):
             sealed = AESGCM(ek[:-4]).encrypt(ek[-4:] + iv, pt, aad)
             sealed = sealed[:len(pt) + int(self.kind[3:])]  # truncated tag = prefix of the full tag
@@ -280,7 +293,14 @@ def check_auth(m, s, request, auth, child_spi, what, keys=True):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="ike-decode-")
+    with tempfile.TemporaryDirectory(prefix="ike-decode-") as tmp:
+        cases(tmp)
+    if FAILS:
+        print(f"{len(FAILS)} failures")
+        sys.exit(1)
+
+
+def cases(tmp):
     suites = [Suite("aes256-cbc", "sha256-128"), Suite("aes256gcm16", "none"), Suite("aes128-cbc", "sha1-96"),
               Suite("aes192-cbc", "sha384-192"), Suite("3des-cbc", "md5-96"), Suite("aes256-cbc", "sha512-256"),
               Suite("aes128-cbc", "sha1-160"), Suite("aes128gcm16", "none"), Suite("aes256gcm8", "none"),
@@ -346,6 +366,42 @@ def main():
     check_all(run(["--in", plain] + sum((["--keys", s.keys_arg(flip=True)] for s in suites), [])), "wrong SK_er",
               flip=True)
 
+    # RFC 7383 fragments: IKE_AUTH request in 3 SKF messages per suite (CBC and GCM), one frame
+    # of unrelated traffic in between; each fragment verified, the last one carries the whole.
+    frag_frames, frag_expect = [], []
+    for s in (suites[0], suites[1]):
+        auth_i, spi_ci = os.urandom(32), os.urandom(4)
+        first, inner = auth_inner_request(auth_i, spi_ci)
+        msgs = s.seal_fragments(True, dict(exch_type=35, flags="Initiator", id=1), first, inner, 3)
+        for i, msg in enumerate(msgs):
+            frag_expect.append((len(frag_frames), s, i + 1, auth_i, spi_ci))
+            frag_frames.append(udp4(msg))
+            if i == 0:
+                frag_frames.append(udp4(b"\x01", sport=53, dport=53))
+    fpath = os.path.join(tmp, "frag.pcap")
+    wrpcap(fpath, frag_frames)
+    for label, keys_args, good in (("SKF", [["--keys", s.keys_arg()] for s in suites[:2]], True),
+                                   ("SKF wrong keys", [["--keys", s.keys_arg(flip_i=True)] for s in suites[:2]], False)):
+        got = by_frame(run(["--in", fpath] + sum(keys_args, [])))
+        eq(sorted(got), [e[0] for e in frag_expect], label + " frames with output")
+        for idx, s, number, auth_i, spi_ci in frag_expect:
+            m = got.get(idx, {})
+            w = f"{label} frame {idx} fragment {number}/3 {s.enc}"
+            check_header(m, s, "IKE_AUTH", True, False, 1, w)
+            f = (m.get("payloads") or [{}])[0]
+            eq((f.get("type"), f.get("fragment_number"), f.get("total_fragments")), ("SKF", number, 3), w + " SKF")
+            eq(f.get("next"), "IDi" if number == 1 else "NONE", w + " next payload")
+            eq(f.get("icv"), "good" if good else "bad", w + " icv")
+            if good and number == 3:
+                r = f.get("reassembled", {})
+                eq(r.get("fragments"), 3, w + " reassembled count")
+                fake = {"spi_i": m["spi_i"], "spi_r": m["spi_r"], "exchange": "IKE_AUTH", "initiator": True,
+                        "response": False, "msgid": 1,
+                        "payloads": [{"type": "SK", "next": "IDi", "icv": "good", "payloads": r.get("payloads", [])}]}
+                check_auth(fake, s, True, auth_i, spi_ci, w + " reassembled")
+            else:
+                check("reassembled" not in f, w + " not reassembled yet")
+
     # pcapng and Linux SLL carry the same messages.
     ng = os.path.join(tmp, "ike.pcapng")
     w = PcapNgWriter(ng)
@@ -401,10 +457,8 @@ def main():
         f.write(b"not a capture at all")
     run(["--in", junk], want_rc=2)
 
-    if FAILS:
-        print(f"{len(FAILS)} failures")
-        sys.exit(1)
-    print(f"ok: {len(expect)} messages x (pcap, no keys, wrong keys, pcapng, SLL), NAT-T, {len(bad_keys)} bad --keys")
+    if not FAILS:
+        print(f"ok: {len(expect)} messages x (pcap, no keys, wrong keys, pcapng, SLL), NAT-T, {len(bad_keys)} bad --keys")
 
 
 if __name__ == "__main__":

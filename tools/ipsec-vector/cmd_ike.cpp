@@ -13,7 +13,10 @@
 //   5. SK: with keys for the message's SPI pair, the direction is picked by the I flag (set:
 //      sent by the original initiator -> SK_ei/SK_ai, else SK_er/SK_ar); ike::open_sk verifies
 //      the ICV before decrypting, and the inner chain is printed under "payloads". SKF
-//      (RFC 7383): each fragment is verified and decrypted on its own (no reassembly).
+//      (RFC 7383): each fragment is verified and decrypted on its own; once every fragment of a
+//      message (same SPIs, Message ID and flags) has opened, the line of the fragment that
+//      completes it carries "reassembled": {"fragments": n, "payloads": [...]} (inner chain of
+//      the plaintexts joined in fragment-number order, first type from fragment 1, 2.5).
 //   6. One JSON line per IKE message on stdout; exit 0.
 #include "command.hpp"
 #include "ike_frames.hpp"
@@ -28,7 +31,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -41,6 +46,15 @@ struct ike_decode_options {
     std::string in;
     std::vector<std::string> keys;
 };
+
+// Fragments of one message seen so far (RFC 7383 2.6), keyed by SPIs, Message ID and flags.
+struct fragment_set {
+    std::uint16_t total = 0;
+    std::map<std::uint16_t, std::vector<std::uint8_t>> plain;  // fragment number -> plaintext
+    ike::payload_type inner_first = ike::payload_type::none;
+};
+using fragment_key = std::tuple<ike::ike_spi, ike::ike_spi, std::uint32_t, std::uint8_t>;
+using fragment_table = std::map<fragment_key, fragment_set>;
 
 const ike_sa_keys* find_keys(const std::vector<ike_sa_keys>& all, const ike::ike_header& h) {
     for (const auto& k : all)
@@ -76,20 +90,40 @@ void describe_sk(json& j, ike::message& m, std::span<const std::uint8_t> datagra
     }
 }
 
-void describe_skf(json& j, const ike::message& m, std::span<const std::uint8_t> datagram, const ike_sa_keys* keys) {
+// Stores an opened fragment; when it completes its message, adds "reassembled" to `j`.
+void reassemble(json& j, const ike::message& m, const ike::skf_payload& skf, std::vector<std::uint8_t> plain,
+                fragment_table& fragments) {
+    const ike::ike_header& h = m.header;
+    const fragment_key key{h.spi_i, h.spi_r, h.message_id, h.flags()};
+    fragment_set& set = fragments[key];
+    if (set.total != skf.total_fragments) set = fragment_set{skf.total_fragments, {}, ike::payload_type::none};
+    if (skf.fragment_number == 1) set.inner_first = skf.inner_first;
+    set.plain[skf.fragment_number] = std::move(plain);
+    if (set.plain.size() != set.total || set.plain.begin()->first != 1 || set.plain.rbegin()->first != set.total)
+        return;
+    std::vector<std::uint8_t> whole;
+    for (const auto& [n, part] : set.plain) whole.insert(whole.end(), part.begin(), part.end());
+    json r;
+    r["fragments"] = set.total;
+    auto inner = ike::parse_payload_chain(set.inner_first, whole, true);
+    if (inner) r["payloads"] = inner_json(inner.value());
+    else r["error"] = inner.error().reason;
+    j["reassembled"] = std::move(r);
+    fragments.erase(key);
+}
+
+void describe_skf(json& j, const ike::message& m, std::span<const std::uint8_t> datagram, const ike_sa_keys* keys,
+                  fragment_table& fragments) {
     if (!keys) { j["decrypted"] = false; return; }
     auto plain = ike::open_skf(m, datagram, direction(*keys, m.header));
+    const ike::skf_payload* skf = m.skf();
     if (plain) {
         j["icv"] = "good";
         j["decrypted"] = true;
         j["plaintext_length"] = plain->size();
-        // Fragment 1 of 1 is a whole message (RFC 7383 2.5); others would need reassembly.
-        const ike::skf_payload* skf = m.skf();
-        if (skf && skf->total_fragments == 1) {
-            auto inner = ike::parse_payload_chain(skf->inner_first, *plain, true);
-            if (inner) j["payloads"] = inner_json(inner.value());
-            else j["error"] = inner.error().reason;
-        }
+        // Fragment number 1..total is checked by the codec's verify(); the parser only bounds it.
+        if (skf && skf->fragment_number >= 1 && skf->fragment_number <= skf->total_fragments)
+            reassemble(j, m, *skf, std::move(plain.value()), fragments);
     } else if (plain.error().reason == ike::icv_failed_reason) {
         j["icv"] = "bad";
         j["decrypted"] = false;
@@ -99,7 +133,8 @@ void describe_skf(json& j, const ike::message& m, std::span<const std::uint8_t> 
     }
 }
 
-json describe_message(std::size_t frame, const ike_frame& f, const std::vector<ike_sa_keys>& keys) {
+json describe_message(std::size_t frame, const ike_frame& f, const std::vector<ike_sa_keys>& keys,
+                      fragment_table& fragments) {
     json j;
     j["frame"] = frame;
     auto parsed = ike::parse_message(f.ike);
@@ -122,7 +157,7 @@ json describe_message(std::size_t frame, const ike_frame& f, const std::vector<i
     for (const auto& p : m.payloads) {
         json pj = payload_json(p);
         if (p.type == ike::payload_type::sk) describe_sk(pj, m, f.ike, k);
-        else if (p.type == ike::payload_type::skf) describe_skf(pj, m, f.ike, k);
+        else if (p.type == ike::payload_type::skf) describe_skf(pj, m, f.ike, k, fragments);
         payloads.push_back(std::move(pj));
     }
     j["payloads"] = std::move(payloads);
@@ -138,10 +173,11 @@ int run_ike_decode(const ike_decode_options& o) {
     } catch (const std::exception& e) {
         throw usage_error(e.what());
     }
+    fragment_table fragments;
     for (std::size_t i = 0; i < cap.frames.size(); ++i) {
         ike_frame f = locate_ike(cap.linktype, cap.frames[i].bytes);
         if (f.kind != ike_frame_kind::ike) continue;
-        std::string line = describe_message(i, f, keys).dump();
+        std::string line = describe_message(i, f, keys, fragments).dump();
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
     }

@@ -6,6 +6,8 @@
 
 #include <base/hex.hpp>
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <optional>
 #include <utility>
@@ -73,11 +75,24 @@ std::vector<std::string_view> split(std::string_view s) {
 
 [[noreturn]] void bad(std::string_view why) { throw usage_error("bad --keys: " + std::string(why)); }
 
+// Key bytes on their way from the command line into the ciphers (which keep secret_bytes).
+struct key_field {
+    std::vector<std::uint8_t> b;
+    key_field() = default;
+    key_field(const key_field&) = delete;
+    key_field& operator=(const key_field&) = delete;
+    ~key_field() { OPENSSL_cleanse(b.data(), b.size()); }
+};
+
 std::vector<std::uint8_t> hex_field(std::string_view name, std::string_view v, bool allow_empty) {
     auto b = base::from_hex(v);
     if (!b) bad(std::string(name) + " is not hex");
     if (b->empty() && !allow_empty) bad(std::string(name) + " is empty");
     return std::move(*b);
+}
+
+void key_hex_field(key_field& out, std::string_view name, std::string_view v, bool allow_empty) {
+    out.b = hex_field(name, v, allow_empty);
 }
 
 ike::ike_spi spi_field(std::string_view name, std::string_view v) {
@@ -108,20 +123,21 @@ ike_sa_keys parse_ike_keys(std::string_view spec) {
     ike_sa_keys k;
     k.spi_i = spi_field("SPIi", f[0]);
     k.spi_r = spi_field("SPIr", f[1]);
-    auto ei = hex_field("SK_ei", f[2], false);
-    auto er = hex_field("SK_er", f[3], false);
+    key_field ei, er, ai, ar;
+    key_hex_field(ei, "SK_ei", f[2], false);
+    key_hex_field(er, "SK_er", f[3], false);
     auto encr = encr_from_name(f[4]);
     if (!encr) bad("unknown ENC '" + std::string(f[4]) + "'");
-    auto ai = hex_field("SK_ai", f[5], true);
-    auto ar = hex_field("SK_ar", f[6], true);
+    key_hex_field(ai, "SK_ai", f[5], true);
+    key_hex_field(ar, "SK_ar", f[6], true);
     auto integ = integ_from_name(f[7]);
     if (!integ) bad("unknown INTEG '" + std::string(f[7]) + "'");
     if (encr_is_aead(encr->id) != (*integ == integ_id::none))
         bad(encr_is_aead(encr->id) ? "an AEAD ENC takes INTEG none" : "ENC needs an INTEG other than none");
     k.encr_name = std::string(f[4]);
     k.integ_name = std::string(f[7]);
-    k.from_initiator = make_codec("SK_ei/SK_ai", *encr, *integ, ei, ai);
-    k.from_responder = make_codec("SK_er/SK_ar", *encr, *integ, er, ar);
+    k.from_initiator = make_codec("SK_ei/SK_ai", *encr, *integ, ei.b, ai.b);
+    k.from_responder = make_codec("SK_er/SK_ar", *encr, *integ, er.b, ar.b);
     return k;
 }
 
