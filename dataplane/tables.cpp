@@ -3,119 +3,22 @@
 
 #include "dataplane/sa_spec.hpp"
 
+#include <spd/policy_json.hpp>
 #include <spd/types.hpp>
 
 namespace dataplane {
 
 using nlohmann::json;
 
-namespace {
-
-std::string s_at(const json& o, const char* k, const std::string& path) {
-    auto it = o.find(k);
-    if (it == o.end()) return {};
-    if (!it->is_string()) throw config_error(path + "." + k, "must be a string");
-    return it->get<std::string>();
-}
-
-std::vector<spd::ip_prefix> prefixes(const json& o, const char* k, const std::string& path) {
-    std::vector<spd::ip_prefix> out;
-    auto it = o.find(k);
-    if (it == o.end()) return out;
-    auto kp = path + "." + k;
-    if (it->is_string()) {
-        auto p = spd::ip_prefix::parse(it->get<std::string>());
-        if (!p) throw config_error(kp, "bad prefix '" + it->get<std::string>() + "'");
-        out.push_back(*p);
-        return out;
-    }
-    if (!it->is_array()) throw config_error(kp, "must be an array of prefixes");
-    for (std::size_t i = 0; i < it->size(); ++i) {
-        const auto& v = (*it)[i];
-        auto ki = kp + "[" + std::to_string(i) + "]";
-        if (!v.is_string()) throw config_error(ki, "must be a string");
-        auto p = spd::ip_prefix::parse(v.get<std::string>());
-        if (!p) throw config_error(ki, "bad prefix '" + v.get<std::string>() + "'");
-        out.push_back(*p);
-    }
-    return out;
-}
-
-spd::port_range ports(const json& o, const char* k, const std::string& path) {
-    auto it = o.find(k);
-    if (it == o.end()) return {};
-    if (it->is_number_unsigned() && it->get<std::uint64_t>() <= 65535)
-        return {std::uint16_t(it->get<std::uint64_t>()), std::uint16_t(it->get<std::uint64_t>())};
-    if (!it->is_string()) throw config_error(path + "." + k, "must be a port or range string");
-    auto r = spd::port_range::parse(it->get<std::string>());
-    if (!r) throw config_error(path + "." + k, "bad port range '" + it->get<std::string>() + "'");
-    return *r;
-}
-
-} // namespace
-
 std::vector<spd::policy> parse_policy_object(const json& obj, spd::action& default_action) {
-    const std::string base = "static.policies";
-    if (!obj.is_object()) throw config_error(base, "must be an object");
-    for (auto& [k, v] : obj.items())
-        if (k != "default" && k != "policies") throw config_error(base + "." + k, "unknown key");
-    default_action = spd::action::bypass;
-    if (obj.contains("default")) {
-        auto d = s_at(obj, "default", base);
-        auto a = spd::parse_action(d);
-        if (!a || *a == spd::action::protect) throw config_error(base + ".default", "must be bypass or discard");
-        default_action = *a;
+    // One parser for the format, spd's (shared with ipsec-vector spd-classify).
+    try {
+        auto set = spd::parse_policy_value(obj);
+        default_action = set.default_action;
+        return std::move(set.policies);
+    } catch (const spd::policy_error& e) {
+        throw config_error("static.policies", e.what());
     }
-    std::vector<spd::policy> out;
-    if (!obj.contains("policies")) return out;
-    const auto& arr = obj["policies"];
-    if (!arr.is_array()) throw config_error(base + ".policies", "must be an array");
-    for (std::size_t i = 0; i < arr.size(); ++i) {
-        const auto& p = arr[i];
-        auto path = base + ".policies[" + std::to_string(i) + "]";
-        if (!p.is_object()) throw config_error(path, "must be an object");
-        for (auto& [k, v] : p.items()) {
-            static const char* known[] = {"name", "priority", "direction", "src", "dst", "proto",
-                                          "sport", "dport", "action", "sa"};
-            bool ok = false;
-            for (auto* n : known) ok = ok || k == n;
-            if (!ok) throw config_error(path + "." + k, "unknown key");
-        }
-        spd::policy pol;
-        pol.name = s_at(p, "name", path);
-        if (p.contains("priority")) {
-            if (!p["priority"].is_number_unsigned()) throw config_error(path + ".priority", "must be a non-negative integer");
-            pol.priority = std::uint32_t(p["priority"].get<std::uint64_t>());
-        }
-        if (p.contains("direction")) {
-            auto d = spd::parse_direction(s_at(p, "direction", path));
-            if (!d) throw config_error(path + ".direction", "must be in or out");
-            pol.dir = *d;
-        }
-        pol.src = prefixes(p, "src", path);
-        pol.dst = prefixes(p, "dst", path);
-        if (p.contains("proto")) {
-            const auto& v = p["proto"];
-            if (v.is_number_unsigned() && v.get<std::uint64_t>() <= 255) pol.proto = std::uint8_t(v.get<std::uint64_t>());
-            else {
-                auto s = v.is_string() ? v.get<std::string>() : std::string("?");
-                if (s == "any") pol.proto.reset();
-                else if (s == "tcp") pol.proto = spd::proto_tcp;
-                else if (s == "udp") pol.proto = spd::proto_udp;
-                else if (s == "icmp") pol.proto = spd::proto_icmp;
-                else if (s == "icmpv6") pol.proto = spd::proto_icmpv6;
-                else throw config_error(path + ".proto", "must be any, tcp, udp, icmp, icmpv6 or 0-255");
-            }
-        }
-        pol.sport = ports(p, "sport", path);
-        pol.dport = ports(p, "dport", path);
-        auto act = spd::parse_action(s_at(p, "action", path));
-        if (!act) throw config_error(path + ".action", "must be protect, bypass or discard");
-        pol.act = *act;
-        pol.sa = s_at(p, "sa", path);
-        out.push_back(std::move(pol));
-    }
-    return out;
 }
 
 std::unique_ptr<tables> build_tables(const config& c) {
