@@ -9,6 +9,10 @@
 // On a shared machine the four measurements of a row are interleaved in rounds and each keeps its
 // best round, so a burst of foreign load does not land on one side of a ratio only.
 // Usage: bench_esp_throughput [seconds per round, default 0.05] [rounds, default 5]
+// ESP_BENCH_BURSTS=N runs every measurement for exactly N bursts after warm-up, once (for
+// instruction counting under valgrind --tool=callgrind, where time means nothing).
+// ESP_BENCH_ONLY=SUITE,SIZE,BACKEND (e.g. cbc,64,ipsecmb; any field may be *) runs only the
+// matching rows, so one profile holds one configuration.
 #include <esp/sa.hpp>
 
 #include <fmt/core.h>
@@ -32,6 +36,14 @@ constexpr std::size_t burst = 32;
 constexpr std::uint32_t head = 128, tail = 128;
 double seconds_per_run = 0.05;
 int rounds = 5;
+std::uint64_t fixed_bursts = 0;  // ESP_BENCH_BURSTS
+std::string only_suite = "*", only_size = "*", only_backend = "*";  // ESP_BENCH_ONLY
+
+bool selected(bool gcm, std::size_t len, esp::backend_kind b) {
+    const auto match = [](const std::string& want, const std::string& have) { return want == "*" || want == have; };
+    return match(only_suite, gcm ? "gcm" : "cbc") && match(only_size, std::to_string(len)) &&
+           match(only_backend, std::string(esp::to_string(b)));
+}
 
 // CPU time consumed by this thread: "Mpps per core" even when the machine is shared (wall time
 // would charge us for other processes' time slices).
@@ -47,6 +59,10 @@ double rate(const std::function<void()>& fn) {
     std::uint64_t bursts = 0;
     const double t0 = thread_seconds();
     double t = t0;
+    if (fixed_bursts) {
+        for (; bursts < fixed_bursts; ++bursts) fn();
+        return double(bursts * burst) / std::max(thread_seconds() - t0, 1e-9);
+    }
     while (t - t0 < seconds_per_run) {
         for (int i = 0; i < 64; ++i) fn();
         bursts += 64;
@@ -307,6 +323,23 @@ result measure(bool gcm, esp::backend_kind backend, std::size_t len) {
 int main(int argc, char** argv) {
     if (argc > 1) seconds_per_run = std::atof(argv[1]);
     if (argc > 2) rounds = std::max(1, std::atoi(argv[2]));
+    if (const char* f = std::getenv("ESP_BENCH_BURSTS")) {
+        fixed_bursts = std::strtoull(f, nullptr, 10);
+        if (fixed_bursts) rounds = 1;
+    }
+    if (const char* o = std::getenv("ESP_BENCH_ONLY")) {
+        std::string f[3] = {"*", "*", "*"};
+        std::string s = o;
+        for (int i = 0; i < 3; ++i) {
+            const auto comma = s.find(',');
+            f[i] = s.substr(0, comma);
+            if (comma == std::string::npos) break;
+            s.erase(0, comma + 1);
+        }
+        only_suite = f[0];
+        only_size = f[1];
+        only_backend = f[2];
+    }
     fmt::print("ESP throughput per core (thread CPU time), bursts of {}, best of {} rounds of {:.2f} s\n", burst, rounds,
                seconds_per_run);
     fmt::print("{:<26} {:>5} {:>8} | {:>8} {:>8} {:>8} {:>8} | {:>9} {:>9}\n", "suite", "size", "backend", "encap",
@@ -316,14 +349,20 @@ int main(int argc, char** argv) {
     for (bool gcm : {false, true})
         for (std::size_t len : {64u, 512u, 1400u}) {
             result res[2];
+            bool both = true;
             for (int b = 0; b < 2; ++b) {
                 const auto backend = b ? esp::backend_kind::ipsecmb : esp::backend_kind::openssl;
+                if (!selected(gcm, len, backend)) {
+                    both = false;
+                    continue;
+                }
                 const auto& r = res[b] = measure(gcm, backend, len);
                 fmt::print("{:<26} {:>5} {:>8} | {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} | {:>9.3f} {:>9.3f}\n",
                            gcm ? "aes256gcm16" : "aes256-cbc+sha256-128", len, esp::to_string(backend),
                            r.encap / 1e6, r.decap / 1e6, r.bare_enc / 1e6, r.bare_dec / 1e6, r.bare_enc / r.encap,
                            r.bare_dec / r.decap);
             }
+            if (!both) continue;
             fmt::print("{:<26} {:>5} {:>8} | encap x{:.2f}  decap x{:.2f}  (ipsecmb / openssl)\n", "", len, "mb/ossl",
                        res[1].encap / res[0].encap, res[1].decap / res[0].decap);
         }
