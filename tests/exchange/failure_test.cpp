@@ -68,7 +68,9 @@ TEST_CASE("INVALID_KE_PAYLOAD: the initiator retries once with the requested gro
     CHECK(second->header.message_id == 0);
     auto resps = t.messages(exchange_type::ike_sa_init, true);
     REQUIRE(resps.size() == 2);
-    auto n = decode_init(resps[0])->find_notify(ike::notify_type::invalid_ke_payload);
+    auto first_resp = decode_init(resps[0]);  // keep the message alive while n points into it
+    REQUIRE(first_resp);
+    auto n = first_resp->find_notify(ike::notify_type::invalid_ke_payload);
     REQUIRE(n);
     CHECK(n->data == std::vector<std::uint8_t>{0, 19});
     REQUIRE(t.moon.only_sa());
