@@ -4,7 +4,7 @@
 //   esp-decap --sa SPEC --in IN --out OUT    ESP / UDP-encapsulated ESP -> inner IP packets
 //
 // What happens to a capture, in order:
-//   1. SPEC -> esp::sa_config (esp_spec.cpp); the SA is created (bad SPEC: exit 2).
+//   1. SPEC -> esp::sa_config (esp::parse_sa_spec); the SA is created (bad SPEC: exit 2).
 //   2. The capture is read (pcap or pcapng; Ethernet, raw IP or Linux SLL); each frame's IP
 //      packet is located and trimmed to its IP length. Frames without IP count as not_ip.
 //   3. decap only: UDP datagrams to the SA's encapsulation ports (and 4500) that are
@@ -19,10 +19,10 @@
 #if __has_include(<esp/sa.hpp>)
 #include "command.hpp"
 #include "esp_frames.hpp"
-#include "esp_spec.hpp"
 
 #include <esp/drop.hpp>
 #include <esp/sa.hpp>
+#include <esp/spec.hpp>
 #include <pcapio/pcapio.hpp>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +37,15 @@
 
 namespace ipsec_vector {
 namespace {
+
+// A bad SPEC is a usage error of the command line (exit 2, one line).
+esp::sa_spec parse_spec(const std::string& text) {
+    try {
+        return esp::parse_sa_spec(text);
+    } catch (const esp::spec_error& e) {
+        throw usage_error(std::string("bad SPEC: ") + e.what());
+    }
+}
 
 struct esp_options {
     std::string spec;
@@ -124,7 +133,7 @@ void append_frame(pcapio::capture& out, const pcapio::frame& src, std::size_t l2
 }
 
 int run_encap(const esp_options& o) {
-    const esp_spec spec = parse_esp_spec(o.spec);
+    const esp::sa_spec spec = parse_spec(o.spec);
     auto created = esp::outbound_sa::create(spec.cfg);
     if (!created) throw usage_error("cannot create SA: " + created.error);
     esp::outbound_sa& sa = *created.sa;
@@ -165,7 +174,7 @@ int run_encap(const esp_options& o) {
 }
 
 int run_decap(const esp_options& o) {
-    const esp_spec spec = parse_esp_spec(o.spec);
+    const esp::sa_spec spec = parse_spec(o.spec);
     auto created = esp::inbound_sa::create(spec.cfg);
     if (!created) throw usage_error("cannot create SA: " + created.error);
     esp::inbound_sa& sa = *created.sa;

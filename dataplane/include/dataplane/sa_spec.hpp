@@ -2,7 +2,7 @@
 // The SA SPEC string of `ipsec-vector esp-encap/esp-decap --sa SPEC`, reused verbatim by the
 // static SAs of ipsecd's config: comma-separated key=value with spi, enc, enc-key, integ,
 // integ-key, src, dst and optional natt=SPORT:DPORT, esn=0|1, seq=N, window=N,
-// backend=ipsecmb|openssl. Algorithm names go through esp's one name table.
+// backend=ipsecmb|openssl. Parsed by esp::parse_sa_spec, the one parser of that contract.
 #include <esp/sa_config.hpp>
 
 #include <stdexcept>

@@ -1,13 +1,12 @@
-// SPEC parser for esp-encap / esp-decap (see esp_spec.hpp). Every rejection is a usage_error
-// (exit 2) naming the key and what it accepts; key values are never echoed.
-#if __has_include(<esp/sa.hpp>)
-#include "esp_spec.hpp"
-
-#include "command.hpp"
+// SA SPEC parser (see esp/spec.hpp). Every rejection is a spec_error naming the key and what
+// it accepts; key values are never echoed.
+#include "esp/spec.hpp"
 
 #include <base/hex.hpp>
 #include <esp/algorithms.hpp>
-#include <esp/sa.hpp>
+#include <esp/replay.hpp>
+
+#include <openssl/crypto.h>
 
 #include <charconv>
 #include <cstdint>
@@ -15,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace ipsec_vector {
+namespace esp {
 namespace {
 
 constexpr std::string_view known_keys =
@@ -23,7 +22,7 @@ constexpr std::string_view known_keys =
 constexpr std::string_view enc_names = "aes256-cbc|aes192-cbc|aes128-cbc|aes128gcm16|aes256gcm16|3des-cbc";
 constexpr std::string_view integ_names = "sha1-96|sha256-128|sha384-192|sha512-256|none";
 
-[[noreturn]] void bad(const std::string& what) { throw usage_error("bad SPEC: " + what); }
+[[noreturn]] void bad(const std::string& what) { throw spec_error(what); }
 
 // Decimal or 0x-prefixed hexadecimal, the whole string, no sign, no overflow.
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
@@ -56,11 +55,11 @@ base::secret_bytes parse_key(std::string_view key, std::string_view value) {
 
 } // namespace
 
-esp_spec parse_esp_spec(std::string_view spec) {
-    esp_spec out;
-    esp::sa_config& c = out.cfg;
-    std::optional<esp::enc_alg> enc;
-    std::optional<esp::integ_alg> integ;
+sa_spec parse_sa_spec(std::string_view spec) {
+    sa_spec out;
+    sa_config& c = out.cfg;
+    std::optional<enc_alg> enc;
+    std::optional<integ_alg> integ;
     bool have_spi = false, have_enc_key = false, have_integ_key = false;
     std::vector<std::string> seen;
 
@@ -90,25 +89,25 @@ esp_spec parse_esp_spec(std::string_view spec) {
             c.spi = static_cast<std::uint32_t>(*v);
             have_spi = true;
         } else if (key == "enc") {
-            enc = esp::parse_enc(val);
+            enc = parse_enc(val);
             if (!enc) bad("enc='" + std::string(val) + "': allowed " + std::string(enc_names));
         } else if (key == "enc-key") {
             c.enc_key = parse_key(key, val);
             have_enc_key = true;
         } else if (key == "integ") {
-            integ = esp::parse_integ(val);
+            integ = parse_integ(val);
             if (!integ) bad("integ='" + std::string(val) + "': allowed " + std::string(integ_names));
         } else if (key == "integ-key") {
             c.integ_key = parse_key(key, val);
             have_integ_key = true;
         } else if (key == "src" || key == "dst") {
-            auto a = esp::ip_address::parse(val);
+            auto a = ip_address::parse(val);
             if (!a) bad(key + "='" + std::string(val) + "': need an IPv4 or IPv6 address");
             (key == "src" ? c.src : c.dst) = *a;
         } else if (key == "natt") {
             const auto colon = val.find(':');
             if (colon == std::string_view::npos) bad("natt: need SPORT:DPORT (e.g. natt=4500:4500)");
-            c.natt = esp::udp_encap{parse_port(val.substr(0, colon)), parse_port(val.substr(colon + 1))};
+            c.natt = udp_encap{parse_port(val.substr(0, colon)), parse_port(val.substr(colon + 1))};
         } else if (key == "esn") {
             if (val != "0" && val != "1") bad("esn: allowed 0|1");
             c.esn = val == "1";
@@ -119,15 +118,15 @@ esp_spec parse_esp_spec(std::string_view spec) {
             out.seq_given = true;
         } else if (key == "window") {
             auto v = parse_u64(val);
-            if (!v || (*v != 0 && (*v < esp::replay_window::min_size || *v > esp::replay_window::max_size)))
+            if (!v || (*v != 0 && (*v < replay_window::min_size || *v > replay_window::max_size)))
                 bad("window: allowed 0 (off) or 64..4096");
             c.replay_window = static_cast<std::uint32_t>(*v);
         } else if (key == "backend") {
-            auto b = esp::parse_backend(val);
+            auto b = parse_backend(val);
             if (!b) bad("backend='" + std::string(val) + "': allowed ipsecmb|openssl");
             c.backend = *b;
         } else {
-            bad("unknown key '" + key.substr(0, 32) + "' (allowed: " + std::string(known_keys) + ")");
+            bad(key.substr(0, 32) + ": unknown key (allowed: " + std::string(known_keys) + ")");
         }
     }
 
@@ -138,35 +137,34 @@ esp_spec parse_esp_spec(std::string_view spec) {
     if (c.dst.family == 0) bad("dst= is required");
     if (c.src.family != c.dst.family) bad("src and dst must be the same IP family");
     c.enc = *enc;
-    const auto ep = esp::params(*enc);
+    const auto ep = params(*enc);
     if (!integ) {
-        if (!ep.aead) bad("integ= is required with " + std::string(esp::to_string(*enc)) + ": " + std::string(integ_names));
-        integ = esp::integ_alg::none;
+        if (!ep.aead) bad("integ= is required with " + std::string(to_string(*enc)) + ": " + std::string(integ_names));
+        integ = integ_alg::none;
     }
     c.integ = *integ;
-    if (ep.aead && c.integ != esp::integ_alg::none)
-        bad("integ=" + std::string(esp::to_string(c.integ)) + " with " + std::string(esp::to_string(*enc)) +
+    if (ep.aead && c.integ != integ_alg::none)
+        bad("integ=" + std::string(to_string(c.integ)) + " with " + std::string(to_string(*enc)) +
             ": an AEAD cipher needs integ=none");
-    if (!ep.aead && c.integ == esp::integ_alg::none)
-        bad("integ=none is only allowed with aes128gcm16|aes256gcm16, not " + std::string(esp::to_string(*enc)));
+    if (!ep.aead && c.integ == integ_alg::none)
+        bad("integ=none is only allowed with aes128gcm16|aes256gcm16, not " + std::string(to_string(*enc)));
     if (c.enc_key.size() != ep.key_len)
-        bad("enc-key: " + std::string(esp::to_string(*enc)) + " needs " + std::to_string(ep.key_len) + " bytes (" +
+        bad("enc-key: " + std::string(to_string(*enc)) + " needs " + std::to_string(ep.key_len) + " bytes (" +
             std::to_string(2 * ep.key_len) + " hex digits" + (ep.salt_len ? ", key + 4-byte salt" : "") + "), got " +
             std::to_string(c.enc_key.size()));
-    if (c.integ == esp::integ_alg::none) {
+    if (c.integ == integ_alg::none) {
         if (have_integ_key) bad("integ-key: not allowed with integ=none");
     } else {
-        const auto ip = esp::params(c.integ);
-        if (!have_integ_key) bad("integ-key= is required with integ=" + std::string(esp::to_string(c.integ)));
+        const auto ip = params(c.integ);
+        if (!have_integ_key) bad("integ-key= is required with integ=" + std::string(to_string(c.integ)));
         if (c.integ_key.size() != ip.key_len)
-            bad("integ-key: " + std::string(esp::to_string(c.integ)) + " needs " + std::to_string(ip.key_len) +
+            bad("integ-key: " + std::string(to_string(c.integ)) + " needs " + std::to_string(ip.key_len) +
                 " bytes (" + std::to_string(2 * ip.key_len) + " hex digits), got " + std::to_string(c.integ_key.size()));
     }
     if (!c.esn && c.initial_seq > 0xffffffffULL) bad("seq: exceeds 32 bits without esn=1");
     // Anything else the library refuses (reserved SPI, ...), in its words.
-    if (auto err = esp::validate(c); !err.empty()) bad(err);
+    if (auto err = validate(c); !err.empty()) bad(err);
     return out;
 }
 
-} // namespace ipsec_vector
-#endif
+} // namespace esp
