@@ -1,35 +1,13 @@
 // Text forms of addresses for the config file and the JSON counters.
 #include "dataplane/addr.hpp"
 
+#include <base/ipv4_text.hpp>
+
 #include <charconv>
 
 namespace dataplane {
 
-namespace {
-// Parses a decimal number in [0, max] that occupies the whole of s (no sign, no spaces,
-// no leading zeros beyond a single "0").
-std::optional<unsigned> parse_dec(std::string_view s, unsigned max) {
-    if (s.empty() || s.size() > 3 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || p != s.data() + s.size() || v > max) return std::nullopt;
-    return v;
-}
-} // namespace
-
-std::optional<ipv4> parse_ipv4(std::string_view s) {
-    ipv4 a = 0;
-    for (int i = 0; i < 4; ++i) {
-        auto dot = s.find('.');
-        if ((i < 3) != (dot != std::string_view::npos)) return std::nullopt;
-        auto part = s.substr(0, dot);
-        auto v = parse_dec(part, 255);
-        if (!v) return std::nullopt;
-        a = (a << 8) | *v;
-        s = i < 3 ? s.substr(dot + 1) : std::string_view{};
-    }
-    return a;
-}
+std::optional<ipv4> parse_ipv4(std::string_view s) { return base::parse_ipv4_text(s); }
 
 std::optional<prefix4> parse_prefix4(std::string_view s, bool allow_host_bits) {
     auto slash = s.find('/');
@@ -37,7 +15,7 @@ std::optional<prefix4> parse_prefix4(std::string_view s, bool allow_host_bits) {
     if (!a) return std::nullopt;
     prefix4 p{*a, 32};
     if (slash != std::string_view::npos) {
-        auto l = parse_dec(s.substr(slash + 1), 32);
+        auto l = base::parse_small_decimal(s.substr(slash + 1), 32);
         if (!l) return std::nullopt;
         p.len = std::uint8_t(*l);
     }
@@ -54,7 +32,7 @@ std::optional<ifaddr4> parse_ifaddr4(std::string_view s) {
     if (!a) return std::nullopt;
     ifaddr4 r{*a, 32};
     if (slash != std::string_view::npos) {
-        auto l = parse_dec(s.substr(slash + 1), 32);
+        auto l = base::parse_small_decimal(s.substr(slash + 1), 32);
         if (!l) return std::nullopt;
         r.len = std::uint8_t(*l);
     }

@@ -64,3 +64,17 @@ TEST_CASE("secret_bytes compares in constant time and wipes on move", "[base][se
     CHECK(c.size() == 4);
     CHECK_FALSE(c == b);
 }
+
+#include <base/ipv4_text.hpp>
+
+TEST_CASE("IPv4 text: strict dotted quad and small decimals", "[base][ipv4]") {
+    CHECK(base::parse_ipv4_text("192.0.2.1") == 0xc0000201u);
+    CHECK(base::parse_ipv4_text("0.0.0.0") == 0u);
+    CHECK(base::parse_ipv4_text("255.255.255.255") == 0xffffffffu);
+    for (auto bad : {"", "1.2.3", "1.2.3.4.5", "1.2.3.256", "01.2.3.4", "1.2.3.-4", "1..3.4", "1.2.3.4 ", "a.b.c.d"})
+        CHECK_FALSE(base::parse_ipv4_text(bad));
+    CHECK(base::parse_small_decimal("32", 32) == 32u);
+    CHECK_FALSE(base::parse_small_decimal("33", 32));
+    CHECK_FALSE(base::parse_small_decimal("024", 32));
+    CHECK(base::parse_small_decimal("0", 32) == 0u);
+}
