@@ -33,6 +33,7 @@ std::optional<std::string> child_sa_install(ike_sa& sa, child_sa& child, bool we
         esp_sa_install s;
         s.direction = dir;
         s.reqid = child.reqid;
+        s.peer = sa.cfg.name;
         s.encryption = esp_encryption_name(child.suite.encr);
         s.integrity = esp_integrity_name(child.suite.integ);
         s.esn = child.suite.esn;

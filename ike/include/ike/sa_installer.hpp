@@ -38,7 +38,9 @@ struct esp_udp_encap {
 struct esp_sa_install {
     sa_direction direction = sa_direction::inbound;
     std::uint32_t spi = 0;                 // the SPI on the wire for this direction
-    std::uint32_t reqid = 0;               // groups the in/out pair of one CHILD SA
+    std::uint32_t reqid = 0;               // groups the in/out pair of one CHILD SA; a rekeyed
+                                           // CHILD SA keeps the reqid of the one it replaces
+    std::string peer;                      // peer_config::name of the IKE SA (ipsecd: tunnel uuid)
     std::string encryption;                // e.g. "aes256-cbc", "aes256gcm16"
     std::string integrity;                 // e.g. "sha256-128"; empty for AEAD
     base::secret_bytes encryption_key;     // includes the salt for GCM
@@ -53,6 +55,13 @@ struct esp_sa_install {
     std::uint64_t lifetime_hard_seconds = 0;
 };
 
+// Semantics an installer must provide for make-before-break rekeying (RFC 7296 2.8, issue 5):
+//  - install_sa(inbound): adds the SA to the SAD; older inbound SAs of the same reqid stay
+//    valid until their remove_sa (the grace period of a rekey).
+//  - install_sa(outbound): from now on traffic of this reqid's selectors uses this SA; an older
+//    outbound SA of the same reqid is no longer used for new packets but exists until remove_sa.
+//  - remove_sa: forgets that one SA; removing an outbound SA that is no longer the newest of its
+//    reqid changes nothing for traffic.
 class sa_installer {
 public:
     virtual ~sa_installer() = default;
