@@ -7,7 +7,7 @@ PKGS="build-essential cmake ninja-build pkg-config git \
  libboost1.74-dev libfmt-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libpcap-dev \
  catch2 clang libclang-rt-14-dev \
  python3 python3-scapy python3-cryptography tshark tcpdump iproute2 iputils-ping procps \
- strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins"
+ strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

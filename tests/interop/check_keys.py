@@ -55,6 +55,11 @@ def main():
                              ("sk_ei", "Sk_ei secret"), ("sk_er", "Sk_er secret"), ("sk_pi", "Sk_pi secret"),
                              ("sk_pr", "Sk_pr secret")):
         got = chunks.get(theirs, [])
+        if ours_key in ("sk_ai", "sk_ar") and "gcm" in sa["proposal"]:
+            # RFC 5282 section 7: an AEAD IKE SA has no integrity keys; charon derives none.
+            if sa[ours_key] or got:
+                fails.append(f"{ours_key}: AEAD IKE SA must have no integrity key (ours {sa[ours_key]!r}, charon {got})")
+            continue
         if sa[ours_key] not in got:
             fails.append(f"{ours_key}: ours {sa[ours_key]} not among charon's {theirs} {got}")
     inbound = [e for e in installs if e["direction"] == "inbound"][0]
