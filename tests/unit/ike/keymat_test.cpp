@@ -217,3 +217,31 @@ TEST_CASE("keymat: NIST CAVP IKEv2 KDF vector (HMAC-SHA1): SKEYSEED, DKM, rekey 
     REQUIRE(rekeyed);
     CHECK(to_hex(*rekeyed) == "63e81194946ebd05df7df5ebf5d8750056bf1f1d");
 }
+
+TEST_CASE("keymat: NIST CAVP IKEv2 KDF vector (HMAC-SHA1): child SA DKM without and with PFS (RFC 7296 2.17)") {
+    // Same CAVP case as above: SK_d is the first 20 bytes of its DKM. DKM(Child SA) =
+    // prf+(SK_d, Ni | Nr) and DKM(Child SA D-H) = prf+(SK_d, g^ir (new) | Ni | Nr), 132 bytes each;
+    // aes256-cbc + hmac-sha256-128 takes the first 128 of them: encr_i | integ_i | encr_r | integ_r.
+    const bytes ni = hex("32b50d5f4a3763f3"), nr = hex("9206a04b26564cb1");
+    const bytes gir_new = hex("863f3c9d06efd39d2b907b97f8699e5dd5251ef64a2a176f36ee40c87d4f9330");
+    const bytes sk_d = hex("a14293677cc80ff8f9cc0eee30d895da9d8f4056");
+    const std::string dkm_child = "8059e3ee8810e6c3a91bc8bcd2a7a41151b8d0e6ae239c7b38093ad85ef4c5811a8e7b5d1cdabd9560b2"
+                                  "d5e092d1f24e2d4b85eccdf0ad0dc9abd94b51ee71814ca6dbc8bb51b6309f5b9545c7eb35cf5580b1e5"
+                                  "21a8fe20754a2d883ba0c2cf285f524aea6545b33106bc03e614296d319d41d4b50b3f510b1c0a22f3e6"
+                                  "64994d234cb4";
+    const std::string dkm_child_dh = "bb43244c1860ad65ee1e211ffe8bb3661750c8f89cb9f547df7f4fa61d37301628190e38c66232eab4"
+                                     "b3ab14c400a5197dd3730ed4820a8a10394d51e1c0400052f63ebd36b0e7ef53aaed31eba4a5080d7d"
+                                     "4b5666023a8bbb5ffb7857240f9a05884d1b7d2f933708450b7b3288f1fc863ab49fa901227cffc06e"
+                                     "27899c7054d56fd74c";
+    REQUIRE(dkm_child.size() == 264);
+    REQUIRE(dkm_child_dh.size() == 264);
+    const child_suite s{{encr_id::aes_cbc, 256}, integ_id::hmac_sha2_256_128};
+    auto plain = derive_child_sa_keys(prf_id::hmac_sha1, sk_d, s, {}, ni, nr);
+    REQUIRE(plain);
+    CHECK(to_hex(plain->encr_i) + to_hex(plain->integ_i) + to_hex(plain->encr_r) + to_hex(plain->integ_r) ==
+          dkm_child.substr(0, 256));
+    auto pfs = derive_child_sa_keys(prf_id::hmac_sha1, sk_d, s, gir_new, ni, nr);
+    REQUIRE(pfs);
+    CHECK(to_hex(pfs->encr_i) + to_hex(pfs->integ_i) + to_hex(pfs->encr_r) + to_hex(pfs->integ_r) ==
+          dkm_child_dh.substr(0, 256));
+}
