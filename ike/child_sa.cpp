@@ -4,8 +4,12 @@
 #include "ike/ike_sa.hpp"
 #include "ike/keymat.hpp"
 #include "ike/ts_narrow.hpp"
+#include "ike/crypto_random.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
 
 namespace ike {
 
@@ -17,7 +21,7 @@ std::string child_sa::describe() const {
 
 std::optional<std::string> child_sa_install(ike_sa& sa, child_sa& child, bool we_initiated,
                                             std::span<const std::uint8_t> g_ir, std::span<const std::uint8_t> ni,
-                                            std::span<const std::uint8_t> nr) {
+                                            std::span<const std::uint8_t> nr, bool defer_outbound) {
     crypto::child_suite cs{child.suite.encr, child.suite.integ};
     auto keys = crypto::derive_child_sa_keys(sa.ike_suite.prf, sa.keys.sk_d.view(), cs, g_ir, ni, nr);
     if (!keys) return "CHILD SA key derivation: " + keys.error().message();
@@ -64,8 +68,12 @@ std::optional<std::string> child_sa_install(ike_sa& sa, child_sa& child, bool we
 
     // Inbound first, so the peer's first packets on the new SA are never dropped.
     sa.svc.installer.install_sa(in);
-    sa.svc.installer.install_sa(out);
     child.installed = true;
+    child.pending_outbound = std::move(out);
+    if (!defer_outbound) child_sa_install_outbound(sa, child);
+    child.nonce_min.assign(ni.begin(), ni.end());
+    if (std::lexicographical_compare(nr.begin(), nr.end(), ni.begin(), ni.end())) child.nonce_min.assign(nr.begin(), nr.end());
+    child_sa_schedule(sa, child);
     child.sm.transition(child_sa_state::installed, [&](std::string_view s) {
         sa.log(log_level::debug, fmt::format("CHILD reqid {}: {}", child.reqid, s));
     });
@@ -75,14 +83,60 @@ std::optional<std::string> child_sa_install(ike_sa& sa, child_sa& child, bool we
     return std::nullopt;
 }
 
+void child_sa_install_outbound(ike_sa& sa, child_sa& child) {
+    if (!child.pending_outbound) return;
+    sa.svc.installer.install_sa(*child.pending_outbound);
+    child.pending_outbound.reset();  // wipes the keys (secret_bytes)
+    child.outbound_installed = true;
+}
+
+void child_sa_remove_outbound(ike_sa& sa, child_sa& child) {
+    child.pending_outbound.reset();
+    if (!child.outbound_installed) return;
+    sa.svc.installer.remove_sa(sa_direction::outbound, child.spi_out);
+    child.outbound_installed = false;
+}
+
+void child_sa_schedule(ike_sa& sa, child_sa& child) {
+    const auto& c = sa.cfg;
+    if (c.child_lifetime_seconds == 0) {
+        child.rekey_at.reset();
+        child.expire_at.reset();
+        return;
+    }
+    auto now = sa.svc.time.now();
+    auto life = std::chrono::duration_cast<duration>(std::chrono::seconds(c.child_lifetime_seconds));
+    child.expire_at = now + life;
+    child.rekey_at = now + rekey_delay(sa, life);
+}
+
+duration rekey_delay(ike_sa& sa, duration life) {
+    // strongSwan: rekey_time - random(0 .. rand_time).
+    auto soft = life * std::min(sa.cfg.rekey_percent, 100u) / 100;
+    auto span = life * std::min(sa.cfg.rekey_jitter_percent, 100u) / 100;
+    duration jitter{};
+    if (span.count() > 0) {
+        std::array<std::uint8_t, 8> b{};
+        while (sa.svc.rng.fill(b)) {}
+        std::uint64_t r = 0;
+        for (auto x : b) r = (r << 8) | x;
+        jitter = duration(static_cast<duration::rep>(r % static_cast<std::uint64_t>(span.count())));
+    }
+    auto d = soft - jitter;
+    return d.count() > 0 ? d : duration(0);
+}
+
 void child_sa_remove(ike_sa& sa, child_sa& child) {
+    child_sa_remove_outbound(sa, child);
     if (child.installed) {
         sa.svc.installer.remove_sa(sa_direction::inbound, child.spi_in);
-        sa.svc.installer.remove_sa(sa_direction::outbound, child.spi_out);
         child.installed = false;
         sa.log(log_level::info, fmt::format("CHILD SA reqid {} removed ({:08x}_i {:08x}_o)", child.reqid, child.spi_in,
                                             child.spi_out));
     }
+    child.rekey_at.reset();
+    child.expire_at.reset();
+    child.remove_at.reset();
     if (child.spi_in) sa.svc.release_esp_spi(child.spi_in);
     auto log = [&](std::string_view s) { sa.log(log_level::debug, fmt::format("CHILD reqid {}: {}", child.reqid, s)); };
     if (child.sm.state() == child_sa_state::installed || child.sm.state() == child_sa_state::created ||

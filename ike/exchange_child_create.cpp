@@ -4,8 +4,8 @@
 //                       <--  HDR, SK { SA, Nr, [KEr], TSi, TSr }
 //   failures:           <--  HDR, SK { N(INVALID_KE_PAYLOAD) }  (one retry with that group)
 //                       <--  HDR, SK { N(NO_PROPOSAL_CHOSEN) } / { N(TS_UNACCEPTABLE) }
-// Rekeying (N(REKEY_SA), IKE SA rekey) is issue 5: such requests are declined for now with
-// NO_ADDITIONAL_SAS, which leaves the existing SAs untouched.
+// A request with N(REKEY_SA) is a CHILD SA rekey (exchange_child_rekey.cpp), one with an IKE
+// proposal an IKE SA rekey (exchange_ike_rekey.cpp).
 #include "exchange_common.hpp"
 #include "ike/task.hpp"
 
@@ -83,25 +83,11 @@ public:
             sa.fail("CREATE_CHILD_SA response lacks Nr");
             return task_status::failed;
         }
-        const auto* sa_p = find_payload(m, payload_type::sa);
         std::optional<base::secret_bytes> g_ir;
-        if (sa_p && sa_p->as<sa_payload>()->proposals.size() == 1) {
-            auto suite = suite_of(sa_p->as<sa_payload>()->proposals.front());
-            if (suite && suite->dh != dh_group::none) {
-                const auto* ke_p = find_payload(m, payload_type::ke);
-                if (!_ke || !ke_p || ke_p->as<ke_payload>()->group != _group || suite->dh != _group) {
-                    discard_child(sa, _offer);
-                    sa.fail("CREATE_CHILD_SA: responder's PFS group/KE does not match ours");
-                    return task_status::failed;
-                }
-                auto s = _ke->shared_secret(ke_p->as<ke_payload>()->data);
-                if (!s) {
-                    discard_child(sa, _offer);
-                    sa.fail("responder's KE value rejected: " + s.error().message());
-                    return task_status::failed;
-                }
-                g_ir = std::move(*s);
-            }
+        if (auto err = initiator_pfs(m, _ke.get(), _group, g_ir)) {
+            discard_child(sa, _offer);
+            sa.fail("CREATE_CHILD_SA: " + *err);
+            return task_status::failed;
         }
         const auto& nr = n_p->as<nonce_payload>()->data;
         auto gir_view = g_ir ? g_ir->view() : std::span<const std::uint8_t>{};
@@ -115,11 +101,6 @@ public:
     void timed_out(ike_sa& sa) override { discard_child(sa, _offer); }
 
 private:
-    static const notify_payload* find_notify(const message& m, notify_type t) {
-        for (const auto* n : all_of<notify_payload>(m))
-            if (n->type == t) return n;
-        return nullptr;
-    }
     child_offer _offer;
     std::vector<std::uint8_t> _nonce;
     dh_group _group = dh_group::none;
@@ -131,70 +112,64 @@ private:
 
 std::unique_ptr<task> make_child_create_task() { return std::make_unique<child_create_task>(); }
 
-bool respond_child_create(ike_sa& sa, const message& req, message& resp) {
+namespace detail {
+
+child_sa* respond_new_child(ike_sa& sa, const message& req, message& resp, std::uint32_t reqid, bool defer_outbound) {
     auto& e = resp.encrypted;
-    if (sa.state() != ike_sa_state::established) {
-        e.push_back(make_notify(notify_type::no_additional_sas));
-        return true;
-    }
-    bool rekey = req.find_notify(notify_type::rekey_sa) != nullptr;
-    const auto* sa_p = find_payload(req, payload_type::sa);
-    bool ike_rekey = sa_p && !sa_p->as<sa_payload>()->proposals.empty() &&
-                     sa_p->as<sa_payload>()->proposals.front().protocol == protocol_id::ike;
-    if (rekey || ike_rekey) {
-        sa.log(log_level::warning, std::string(ike_rekey ? "IKE SA" : "CHILD SA") +
-                                       " rekeying is not implemented yet: answering NO_ADDITIONAL_SAS");
-        e.push_back(make_notify(notify_type::no_additional_sas));
-        return true;
-    }
-    auto a = answer_child(sa, req, sa.esp_proposals);
+    auto a = answer_child(sa, req, sa.esp_proposals, reqid);
     if (a.error) {
         sa.fail("CHILD SA not created: " + a.reason);
         e.push_back(make_notify(*a.error, a.error_data));
-        return true;
+        return nullptr;
     }
-    const auto* ke_p = find_payload(req, payload_type::ke);
-    std::optional<base::secret_bytes> g_ir;
-    std::unique_ptr<crypto::key_exchange> ke;
-    if (a.child->suite.dh != dh_group::none) {
-        if (!ke_p || ke_p->as<ke_payload>()->group != a.child->suite.dh) {
-            base::writer w;
-            w.u16(static_cast<std::uint16_t>(a.child->suite.dh));
-            sa.log(log_level::info, fmt::format("CREATE_CHILD_SA: PFS group {} required, INVALID_KE_PAYLOAD",
-                                                to_string(a.child->suite.dh)));
-            child_sa_remove(sa, *a.child);
-            e.push_back(make_notify(notify_type::invalid_ke_payload, w.take()));
-            return true;
-        }
-        auto k = sa.svc.ke_factory.create(static_cast<crypto::dh_group>(a.child->suite.dh));
-        std::optional<std::string> err;
-        if (k) {
-            auto s = (*k)->shared_secret(ke_p->as<ke_payload>()->data);
-            if (s) g_ir = std::move(*s);
-            else err = "peer's KE value rejected: " + s.error().message();
-        } else {
-            err = "cannot create key exchange: " + k.error().message();
-        }
-        if (err) {
-            child_sa_remove(sa, *a.child);
-            sa.fail(*err);
-            e.push_back(make_notify(notify_type::no_proposal_chosen));
-            return true;
-        }
-        ke = std::move(*k);
+    auto pfs = responder_key_exchange(sa, req, a.child->suite.dh);
+    if (pfs.error) {
+        child_sa_remove(sa, *a.child);
+        if (pfs.error == notify_type::invalid_ke_payload) sa.log(log_level::info, "CREATE_CHILD_SA: " + pfs.reason);
+        else sa.fail(pfs.reason);
+        e.push_back(make_notify(*pfs.error, pfs.error_data));
+        return nullptr;
     }
     const auto& ni = find_payload(req, payload_type::nonce)->as<nonce_payload>()->data;
     auto nr = random_bytes(sa, nonce_size);
     e.push_back(make_payload(sa_payload{{a.chosen}}));
     e.push_back(make_payload(nonce_payload{nr}));
-    if (ke) {
-        auto pub = ke->public_value();
+    if (pfs.ke) {
+        auto pub = pfs.ke->public_value();
         e.push_back(make_payload(ke_payload{a.child->suite.dh, bytes(pub.begin(), pub.end())}));
     }
     e.push_back(make_tsi(ts_payload{a.tsi}));
     e.push_back(make_tsr(ts_payload{a.tsr}));
-    auto gir_view = g_ir ? g_ir->view() : std::span<const std::uint8_t>{};
-    if (auto err = child_sa_install(sa, *a.child, false, gir_view, ni, nr)) sa.fail(*err);
+    auto gir_view = pfs.g_ir ? pfs.g_ir->view() : std::span<const std::uint8_t>{};
+    if (auto err = child_sa_install(sa, *a.child, false, gir_view, ni, nr, defer_outbound)) {
+        sa.fail(*err);
+        child_sa_remove(sa, *a.child);
+        e.clear();
+        e.push_back(make_notify(notify_type::no_proposal_chosen));
+        return nullptr;
+    }
+    return a.child;
+}
+
+} // namespace detail
+
+bool respond_child_create(ike_sa& sa, const message& req, message& resp) {
+    auto& e = resp.encrypted;
+    const auto* sa_p = find_payload(req, payload_type::sa);
+    bool ike_rekey = sa_p && !sa_p->as<sa_payload>()->proposals.empty() &&
+                     sa_p->as<sa_payload>()->proposals.front().protocol == protocol_id::ike;
+    if (ike_rekey) return respond_ike_rekey(sa, req, resp);
+    if (sa.state() == ike_sa_state::rekeying) {
+        // RFC 7296 2.25: no new CHILD SAs on an IKE SA that is being rekeyed; try again later.
+        e.push_back(make_notify(notify_type::temporary_failure));
+        return true;
+    }
+    if (sa.state() != ike_sa_state::established) {
+        e.push_back(make_notify(notify_type::no_additional_sas));
+        return true;
+    }
+    if (req.find_notify(notify_type::rekey_sa)) return respond_child_rekey(sa, req, resp);
+    respond_new_child(sa, req, resp, 0, false);
     return true;
 }
 

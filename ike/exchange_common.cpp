@@ -5,6 +5,7 @@
 #include "ike/ts_narrow.hpp"
 
 #include <base/reader.hpp>
+#include <base/writer.hpp>
 
 #include <fmt/format.h>
 
@@ -73,10 +74,10 @@ std::optional<std::uint32_t> spi_from(const std::vector<std::uint8_t>& b) {
     return r.read_u32();
 }
 
-child_offer offer_child(ike_sa& sa, const std::vector<proposal>& proposals) {
+child_offer offer_child(ike_sa& sa, const std::vector<proposal>& proposals, std::uint32_t reqid) {
     child_offer o;
     auto c = std::make_unique<child_sa>();
-    c->reqid = sa.svc.next_reqid++;
+    c->reqid = reqid ? reqid : sa.svc.next_reqid++;
     c->spi_in = sa.svc.allocate_esp_spi();
     o.offered = proposals;
     for (auto& p : o.offered) p.spi = spi_bytes(c->spi_in);
@@ -101,7 +102,7 @@ void discard_child(ike_sa& sa, child_offer& o) {
 
 std::optional<std::string> accept_child(ike_sa& sa, child_offer& o, const message& response,
                                         std::span<const std::uint8_t> g_ir, std::span<const std::uint8_t> ni,
-                                        std::span<const std::uint8_t> nr) {
+                                        std::span<const std::uint8_t> nr, bool defer_outbound) {
     auto fail = [&](std::string why) -> std::optional<std::string> {
         discard_child(sa, o);
         return why;
@@ -131,12 +132,13 @@ std::optional<std::string> accept_child(ike_sa& sa, child_offer& o, const messag
     o.child->spi_out = *spi;
     o.child->ts_local = tsi;
     o.child->ts_remote = tsr;
-    if (auto err = child_sa_install(sa, *o.child, true, g_ir, ni, nr)) return fail(*err);
+    if (auto err = child_sa_install(sa, *o.child, true, g_ir, ni, nr, defer_outbound)) return fail(*err);
     o.child = nullptr;  // installed: owned by the IKE SA for good
     return std::nullopt;
 }
 
-child_answer answer_child(ike_sa& sa, const message& request, const std::vector<proposal>& acceptable) {
+child_answer answer_child(ike_sa& sa, const message& request, const std::vector<proposal>& acceptable,
+                          std::uint32_t reqid) {
     child_answer a;
     const auto* sa_p = find_payload(request, payload_type::sa);
     const auto* tsi_p = find_payload(request, payload_type::tsi);
@@ -178,7 +180,7 @@ child_answer answer_child(ike_sa& sa, const message& request, const std::vector<
         return a;
     }
     auto c = std::make_unique<child_sa>();
-    c->reqid = sa.svc.next_reqid++;
+    c->reqid = reqid ? reqid : sa.svc.next_reqid++;
     c->spi_in = sa.svc.allocate_esp_spi();
     c->spi_out = *peer_spi;
     c->suite = *suite;
@@ -195,6 +197,56 @@ void add_child_answer(const child_answer& a, std::vector<payload>& out) {
     out.push_back(make_payload(sa_payload{{a.chosen}}));
     out.push_back(make_tsi(ts_payload{a.tsi}));
     out.push_back(make_tsr(ts_payload{a.tsr}));
+}
+
+const notify_payload* find_notify(const message& m, notify_type t) {
+    for (const auto* n : all_of<notify_payload>(m))
+        if (n->type == t) return n;
+    return nullptr;
+}
+
+std::optional<std::string> initiator_pfs(const message& m, crypto::key_exchange* ke, dh_group group,
+                                         std::optional<base::secret_bytes>& g_ir) {
+    const auto* sa_p = find_payload(m, payload_type::sa);
+    if (!sa_p || sa_p->as<sa_payload>()->proposals.size() != 1) return std::nullopt;  // accept_child reports it
+    auto suite = suite_of(sa_p->as<sa_payload>()->proposals.front());
+    if (!suite || suite->dh == dh_group::none) return std::nullopt;
+    const auto* ke_p = find_payload(m, payload_type::ke);
+    if (!ke || !ke_p || ke_p->as<ke_payload>()->group != group || suite->dh != group)
+        return "responder's PFS group/KE does not match ours";
+    auto s = ke->shared_secret(ke_p->as<ke_payload>()->data);
+    if (!s) return "responder's KE value rejected: " + s.error().message();
+    g_ir = std::move(*s);
+    return std::nullopt;
+}
+
+responder_pfs responder_key_exchange(ike_sa& sa, const message& req, dh_group group) {
+    responder_pfs r;
+    if (group == dh_group::none) return r;
+    const auto* ke_p = find_payload(req, payload_type::ke);
+    if (!ke_p || ke_p->as<ke_payload>()->group != group) {
+        base::writer w;
+        w.u16(static_cast<std::uint16_t>(group));
+        r.error = notify_type::invalid_ke_payload;
+        r.error_data = w.take();
+        r.reason = fmt::format("PFS group {} required, INVALID_KE_PAYLOAD", to_string(group));
+        return r;
+    }
+    auto k = sa.svc.ke_factory.create(static_cast<crypto::dh_group>(group));
+    if (!k) {
+        r.error = notify_type::no_proposal_chosen;
+        r.reason = "cannot create key exchange: " + k.error().message();
+        return r;
+    }
+    auto s = (*k)->shared_secret(ke_p->as<ke_payload>()->data);
+    if (!s) {
+        r.error = notify_type::no_proposal_chosen;
+        r.reason = "peer's KE value rejected: " + s.error().message();
+        return r;
+    }
+    r.g_ir = std::move(*s);
+    r.ke = std::move(*k);
+    return r;
 }
 
 } // namespace ike::detail

@@ -45,14 +45,15 @@ struct child_offer {
     std::vector<proposal> offered;    // as sent, with our SPI
     std::vector<traffic_selector> tsi, tsr;
 };
-child_offer offer_child(ike_sa& sa, const std::vector<proposal>& proposals);
+// reqid 0: a new one; a rekey passes the reqid of the CHILD SA it replaces.
+child_offer offer_child(ike_sa& sa, const std::vector<proposal>& proposals, std::uint32_t reqid = 0);
 // Appends SA, TSi, TSr (in that order) to `out`.
 void add_child_payloads(const child_offer& o, std::vector<payload>& out);
 // Processes the responder's SA/TSi/TSr; on success the CHILD SA is installed. Returns an error
 // text otherwise (and the offered CHILD SA is discarded).
 std::optional<std::string> accept_child(ike_sa& sa, child_offer& o, const message& response,
                                         std::span<const std::uint8_t> g_ir, std::span<const std::uint8_t> ni,
-                                        std::span<const std::uint8_t> nr);
+                                        std::span<const std::uint8_t> nr, bool defer_outbound = false);
 void discard_child(ike_sa& sa, child_offer& o);
 
 // Responder side: selects an ESP proposal and narrows TSi/TSr against the configuration. On
@@ -66,7 +67,30 @@ struct child_answer {
     std::vector<std::uint8_t> error_data;
     std::string reason;
 };
-child_answer answer_child(ike_sa& sa, const message& request, const std::vector<proposal>& acceptable);
+child_answer answer_child(ike_sa& sa, const message& request, const std::vector<proposal>& acceptable,
+                          std::uint32_t reqid = 0);
 void add_child_answer(const child_answer& a, std::vector<payload>& out);
+
+// PFS in CREATE_CHILD_SA (RFC 7296 1.3.1), initiator: g^ir from the responder's KE when the
+// chosen proposal has a group (empty without PFS). Returns an error text on mismatch.
+std::optional<std::string> initiator_pfs(const message& response, crypto::key_exchange* ke, dh_group group,
+                                         std::optional<base::secret_bytes>& g_ir);
+// Responder: the KE for the chosen group (none: no PFS). On failure `error` is the notify to
+// answer with (INVALID_KE_PAYLOAD with the group we want, or NO_PROPOSAL_CHOSEN).
+struct responder_pfs {
+    std::unique_ptr<crypto::key_exchange> ke;
+    std::optional<base::secret_bytes> g_ir;
+    std::optional<notify_type> error;
+    std::vector<std::uint8_t> error_data;
+    std::string reason;
+};
+responder_pfs responder_key_exchange(ike_sa& sa, const message& request, dh_group group);
+const notify_payload* find_notify(const message& m, notify_type t);
+
+// Responder of CREATE_CHILD_SA { SA, Ni, [KEi], TSi, TSr }: selects, narrows, does the PFS key
+// exchange, fills the response and installs the CHILD SA (outbound deferred for a rekey). Returns
+// the CHILD SA, or nullptr with an error notify in the response.
+child_sa* respond_new_child(ike_sa& sa, const message& request, message& response, std::uint32_t reqid,
+                            bool defer_outbound);
 
 } // namespace ike::detail

@@ -16,20 +16,27 @@ namespace {
 
 using namespace detail;
 
+// By reqid (an API request: the newest CHILD SA of that reqid) or by inbound SPI (a rekeyed or
+// redundant CHILD SA).
 class child_delete_task final : public task {
 public:
-    explicit child_delete_task(std::uint32_t reqid) : _reqid(reqid) {}
+    child_delete_task(std::uint32_t reqid, std::uint32_t spi_in) : _reqid(reqid), _spi(spi_in) {}
     [[nodiscard]] exchange_type exchange() const override { return exchange_type::informational; }
     [[nodiscard]] std::string_view name() const override { return "INFORMATIONAL(delete CHILD SA)"; }
 
     task_status build_request(ike_sa& sa, message& m) override {
-        child_sa* c = sa.find_child_by_reqid(_reqid);
-        if (!c) {
-            sa.log(log_level::warning, fmt::format("no CHILD SA with reqid {} to delete", _reqid));
+        child_sa* c = _spi ? sa.find_child_by_spi_in(_spi) : sa.find_child_by_reqid(_reqid);
+        if (!c || c->sm.state() == child_sa_state::deleting) {
+            sa.log(log_level::info, fmt::format("no CHILD SA {} {} to delete", _spi ? "SPI" : "reqid",
+                                                _spi ? fmt::format("{:08x}", _spi) : std::to_string(_reqid)));
             return task_status::failed;
         }
+        _spi = c->spi_in;
+        _rekeyed = c->sm.state() == child_sa_state::rekeyed;
+        c->rekey_at.reset();
+        c->expire_at.reset();
         c->sm.transition(child_sa_state::deleting, [&](std::string_view s) {
-            sa.log(log_level::debug, fmt::format("CHILD reqid {}: {}", _reqid, s));
+            sa.log(log_level::debug, fmt::format("CHILD reqid {}: {}", c->reqid, s));
         });
         m.encrypted.push_back(make_payload(delete_payload{protocol_id::esp, 4, {spi_bytes(c->spi_in)}}));
         return task_status::done;
@@ -38,16 +45,26 @@ public:
     task_status process_response(ike_sa& sa, const message&) override {
         // RFC 7296 1.4.1: the response's D lists the peer's inbound SPIs of the pair; whatever it
         // says, our half of the pair is gone once we asked.
-        if (child_sa* c = sa.find_child_by_reqid(_reqid)) child_sa_remove(sa, *c);
+        child_sa* c = sa.find_child_by_spi_in(_spi);
+        if (!c) return task_status::done;
+        child_sa_remove_outbound(sa, *c);
+        if (_rekeyed && c->installed && sa.cfg.rekeyed_inbound_grace.count() > 0) {
+            // The old inbound SA of a rekey stays a little for packets already on their way.
+            c->remove_at = sa.svc.time.now() + sa.cfg.rekeyed_inbound_grace;
+        } else {
+            child_sa_remove(sa, *c);
+        }
         return task_status::done;
     }
 
     void timed_out(ike_sa& sa) override {
-        if (child_sa* c = sa.find_child_by_reqid(_reqid)) child_sa_remove(sa, *c);
+        if (child_sa* c = sa.find_child_by_spi_in(_spi)) child_sa_remove(sa, *c);
     }
 
 private:
     std::uint32_t _reqid;
+    std::uint32_t _spi;
+    bool _rekeyed = false;
 };
 
 class ike_delete_task final : public task {
@@ -79,7 +96,10 @@ public:
 
 } // namespace
 
-std::unique_ptr<task> make_child_delete_task(std::uint32_t reqid) { return std::make_unique<child_delete_task>(reqid); }
+std::unique_ptr<task> make_child_delete_task(std::uint32_t reqid) { return std::make_unique<child_delete_task>(reqid, 0); }
+std::unique_ptr<task> make_child_delete_spi_task(std::uint32_t spi_in) {
+    return std::make_unique<child_delete_task>(0, spi_in);
+}
 std::unique_ptr<task> make_ike_delete_task() { return std::make_unique<ike_delete_task>(); }
 std::unique_ptr<task> make_liveness_task() { return std::make_unique<liveness_task>(); }
 
@@ -100,8 +120,19 @@ bool respond_informational(ike_sa& sa, const message& req, message& resp) {
                 sa.log(log_level::info, fmt::format("peer deleted unknown CHILD SA {}", base::to_hex(s)));
                 continue;
             }
-            sa.log(log_level::info, fmt::format("peer deleted CHILD SA reqid {}", c->reqid));
+            sa.log(log_level::info, fmt::format("peer deleted CHILD SA reqid {} ({:08x}_i)", c->reqid, c->spi_in));
+            // RFC 7296 1.4.1: our own DELETE of it crossed this one: the outbound SA goes now, the
+            // inbound one with our request's response, and this response names no SPI for it.
+            if (c->sm.state() == child_sa_state::deleting) {
+                child_sa_remove_outbound(sa, *c);
+                continue;
+            }
             our_spis.push_back(spi_bytes(c->spi_in));
+            // A rekey we answered: the initiator deletes the old CHILD SA only once it has the new
+            // inbound SA, so our new outbound SA may carry traffic from now on (2.8).
+            for (auto& n : sa.children)
+                if (n->rekeys_spi == c->spi_in && n->pending_outbound && n->sm.state() != child_sa_state::destroyed)
+                    child_sa_install_outbound(sa, *n);
             child_sa_remove(sa, *c);
         }
     }

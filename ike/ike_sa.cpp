@@ -5,6 +5,7 @@
 #include "ike/crypto_random.hpp"
 #include "ike/message_rules.hpp"
 #include "ike/sk.hpp"
+#include "ike/task.hpp"
 
 #include <base/reader.hpp>
 
@@ -81,7 +82,7 @@ ike_sa::ike_sa(endpoint_services& s, const peer_config& c, std::uint32_t id, boo
 
 ike_sa::~ike_sa() {
     for (auto& c : children)
-        if (c->installed) child_sa_remove(*this, *c);
+        if (c->installed || c->outbound_installed) child_sa_remove(*this, *c);
 }
 
 void ike_sa::log(log_level level, std::string_view text) const {
@@ -106,15 +107,21 @@ bool ike_sa::transition(ike_sa_state to) {
 void ike_sa::destroy(std::string_view why) {
     if (destroyed()) return;
     for (auto& c : children)
-        if (c->installed || c->sm.state() != child_sa_state::destroyed) child_sa_remove(*this, *c);
+        if (c->installed || c->outbound_installed || c->sm.state() != child_sa_state::destroyed)
+            child_sa_remove(*this, *c);
     log(log_level::info, fmt::format("IKE SA destroyed: {}", why));
     transition(ike_sa_state::destroyed);
 }
 
 child_sa* ike_sa::find_child_by_reqid(std::uint32_t reqid) {
-    for (auto& c : children)
-        if (c->reqid == reqid && c->sm.state() != child_sa_state::destroyed) return c.get();
-    return nullptr;
+    // A rekeyed CHILD SA shares its reqid with its successor until it is gone: prefer the newest.
+    child_sa* found = nullptr;
+    for (auto& c : children) {
+        if (c->reqid != reqid || c->sm.state() == child_sa_state::destroyed) continue;
+        if (!found || c->sm.state() == child_sa_state::installed || c->sm.state() == child_sa_state::rekeying)
+            found = c.get();
+    }
+    return found;
 }
 child_sa* ike_sa::find_child_by_spi_out(std::uint32_t spi) {
     for (auto& c : children)
@@ -304,7 +311,42 @@ std::optional<time_point> ike_sa::next_deadline() const {
     };
     if (!original_initiator && state() != ike_sa_state::established) consider(created_at + cfg.half_open_timeout);
     consider(keepalive_at);
+    for (const auto& c : children) {
+        if (c->sm.state() == child_sa_state::destroyed) continue;
+        consider(c->rekey_at);
+        consider(c->expire_at);
+        consider(c->remove_at);
+    }
     return d;
+}
+
+void ike_sa::child_timers(time_point now) {
+    // Index loop: tasks queued here never add CHILD SAs, but keep it obviously safe.
+    for (std::size_t i = 0; i < children.size(); ++i) {
+        child_sa& c = *children[i];
+        if (c.sm.state() == child_sa_state::destroyed) continue;
+        if (c.remove_at && now >= *c.remove_at) {
+            log(log_level::info, fmt::format("grace period of rekeyed CHILD SA {:08x}_i over", c.spi_in));
+            child_sa_remove(*this, c);
+            continue;
+        }
+        if (c.expire_at && now >= *c.expire_at) {
+            // Hard lifetime (RFC 7296 2.8): the SA must not be used any longer.
+            log(log_level::info, fmt::format("CHILD SA reqid {} {:08x}_i reached its hard lifetime", c.reqid, c.spi_in));
+            c.expire_at.reset();
+            c.rekey_at.reset();
+            child_sa_remove_outbound(*this, c);
+            tasks.queue(make_child_delete_spi_task(c.spi_in));
+            if (cfg.child_recreate_on_expire) tasks.queue(make_child_create_task());
+            continue;
+        }
+        if (c.rekey_at && now >= *c.rekey_at && c.sm.state() == child_sa_state::installed) {
+            c.rekey_at.reset();
+            log(log_level::info, fmt::format("CHILD SA reqid {} {:08x}_i: soft lifetime reached, rekeying", c.reqid,
+                                             c.spi_in));
+            tasks.queue(make_child_rekey_task(c.spi_in));
+        }
+    }
 }
 
 void ike_sa::on_timer() {
@@ -316,6 +358,11 @@ void ike_sa::on_timer() {
         fail("half-open IKE SA timed out");
         destroy("half-open timeout");
         return;
+    }
+    if (state() == ike_sa_state::established || state() == ike_sa_state::rekeying) {
+        child_timers(now);
+        tasks.initiate();
+        if (destroyed()) return;
     }
     if (keepalive_at && now >= *keepalive_at) {
         // RFC 3948 section 2.3: a single 0xFF byte keeps the NAT mapping alive.

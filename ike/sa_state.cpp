@@ -61,10 +61,11 @@ constexpr std::array<std::pair<I, I>, 20> ike_table{{
 }};
 
 using C = child_sa_state;
-constexpr std::array<std::pair<C, C>, 12> child_table{{
+constexpr std::array<std::pair<C, C>, 13> child_table{{
     {C::created, C::installed},
     {C::created, C::destroyed},
     {C::installed, C::rekeying},
+    {C::installed, C::rekeyed},     // rekey responder: the peer replaced it
     {C::installed, C::deleting},
     {C::installed, C::destroyed},   // peer deleted it, IKE SA gone
     {C::rekeying, C::installed},    // rekey failed / lost the collision

@@ -109,39 +109,6 @@ TEST_CASE("CREATE_CHILD_SA failures keep the IKE SA and the existing CHILD SAs",
     CHECK(t.moon.only_sa()->children.back()->sm.state() == ike::child_sa_state::destroyed);
 }
 
-TEST_CASE("CHILD SA rekey requests are declined until issue 5 (no state changes)", "[exchange][child]") {
-    two_peers t;
-    t.start_default();
-    establish(t);
-    // Forge nothing: use the SA's own keys to send CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }.
-    auto* m = t.moon.only_sa();
-    ike::message req;
-    req.header.exchange = exchange_type::create_child_sa;
-    req.header.initiator = true;
-    req.header.spi_i = m->spi_i;
-    req.header.spi_r = m->spi_r;
-    req.header.message_id = 0;  // sun's next expected request id from moon is 2
-    req.header.message_id = m->tasks.next_request_id();
-    auto c = m->children.front().get();
-    req.encrypted.push_back(ike::make_notify(ike::notify_type::rekey_sa, {}, ike::protocol_id::esp,
-                                             {std::uint8_t(c->spi_in >> 24), std::uint8_t(c->spi_in >> 16),
-                                              std::uint8_t(c->spi_in >> 8), std::uint8_t(c->spi_in)}));
-    auto props = *ike::parse_proposals({"aes256-sha256"}, ike::protocol_id::esp);
-    props[0].spi = {1, 2, 3, 4};
-    req.encrypted.push_back(ike::make_payload(ike::sa_payload{props}));
-    req.encrypted.push_back(ike::make_payload(ike::nonce_payload{std::vector<std::uint8_t>(32, 1)}));
-    req.encrypted.push_back(ike::make_tsi(ike::ts_payload{{*ike::traffic_selector::from_cidr("10.1.0.0/16")}}));
-    req.encrypted.push_back(ike::make_tsr(ike::ts_payload{{*ike::traffic_selector::from_cidr("10.2.0.0/16")}}));
-    auto bytes = m->encode(req);
-    REQUIRE(bytes);
-    t.net.inject({m->local, m->remote, *bytes});
-    t.run();
-    INFO(t.sun.dump_log());
-    CHECK(t.sun.logged("CHILD SA rekeying is not implemented yet"));
-    CHECK(t.sun.installer.sas.size() == 2);
-    CHECK(t.messages(exchange_type::create_child_sa, true).size() == 1);
-}
-
 TEST_CASE("INFORMATIONAL DELETE of a CHILD SA, initiated by either side", "[exchange][informational]") {
     for (bool by_moon : {true, false}) {
         DYNAMIC_SECTION((by_moon ? "moon deletes" : "sun deletes")) {

@@ -20,13 +20,36 @@ struct recording_installer final : ike::sa_installer {
     std::map<std::pair<ike::sa_direction, std::uint32_t>, ike::esp_sa_install> sas;
     std::vector<ike::esp_sa_install> installed;  // in order
     std::vector<std::pair<ike::sa_direction, std::uint32_t>> removed;
+    // The outbound SA traffic of each reqid uses: the last one installed that is still there
+    // (sa_installer.hpp's make-before-break semantics).
+    std::map<std::uint32_t, std::uint32_t> newest_out;
+    std::map<std::uint32_t, std::uint64_t> out_order;  // outbound SPI -> install sequence
+    std::uint64_t seq = 0;
     void install_sa(const ike::esp_sa_install& sa) override {
         sas[{sa.direction, sa.spi}] = sa;
         installed.push_back(sa);
+        if (sa.direction == ike::sa_direction::outbound) {
+            newest_out[sa.reqid] = sa.spi;
+            out_order[sa.spi] = ++seq;
+        }
     }
     void remove_sa(ike::sa_direction d, std::uint32_t spi) override {
         removed.emplace_back(d, spi);
-        sas.erase({d, spi});
+        auto it = sas.find({d, spi});
+        if (it == sas.end()) return;
+        auto reqid = it->second.reqid;
+        sas.erase(it);
+        if (d != ike::sa_direction::outbound) return;
+        out_order.erase(spi);
+        if (newest_out.count(reqid) && newest_out[reqid] == spi) {
+            newest_out.erase(reqid);
+            std::uint64_t best = 0;
+            for (const auto& [k, v] : sas)
+                if (k.first == ike::sa_direction::outbound && v.reqid == reqid && out_order[k.second] > best) {
+                    best = out_order[k.second];
+                    newest_out[reqid] = k.second;
+                }
+        }
     }
     [[nodiscard]] std::size_t count(ike::sa_direction d) const {
         std::size_t n = 0;
@@ -183,6 +206,19 @@ inline void check_crosswise(const recording_installer& a, const recording_instal
         CHECK(m.src_selectors == sa.src_selectors);
         CHECK(m.dst_selectors == sa.dst_selectors);
         CHECK(m.encap.has_value() == sa.encap.has_value());
+    }
+}
+
+// Make-before-break at one moment: the outbound SA `a` sends on for each reqid has its inbound
+// SA on `b` (no packet lost), and every reqid `a` has SAs for has an outbound SA (none in clear).
+inline void check_no_loss(const recording_installer& a, const recording_installer& b) {
+    for (const auto& [reqid, spi] : a.newest_out) {
+        INFO("reqid " << reqid << " outbound SPI " << std::hex << spi);
+        CHECK(b.sas.count({ike::sa_direction::inbound, spi}) == 1);
+    }
+    for (const auto& [k, v] : a.sas) {
+        INFO("reqid " << v.reqid << " SPI " << std::hex << k.second);
+        CHECK(a.newest_out.count(v.reqid) == 1);
     }
 }
 

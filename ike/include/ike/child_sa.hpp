@@ -2,12 +2,14 @@
 // A CHILD SA (RFC 7296 section 1.3): one inbound and one outbound ESP SA with their SPIs,
 // the negotiated ESP suite and the narrowed traffic selectors. Keys are handed to the installer
 // and not kept here (the IKE side never needs them again; a rekey derives fresh ones).
+#include "ike/endpoint_clock.hpp"
 #include "ike/payload.hpp"
 #include "ike/proposal_select.hpp"
 #include "ike/sa_installer.hpp"
 #include "ike/sa_state.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,20 @@ struct child_sa {
     negotiated_suite suite;
     std::vector<traffic_selector> ts_local;   // our side (TSi when we initiated the exchange)
     std::vector<traffic_selector> ts_remote;
-    bool installed = false;
+    bool installed = false;           // inbound ESP SA handed to the installer
+    bool outbound_installed = false;  // outbound ESP SA handed to the installer
+    // Rekey responder: the new outbound SA waits until the initiator's DELETE of the old CHILD
+    // SA shows that it has installed the new inbound one (make-before-break, RFC 7296 2.8).
+    std::optional<esp_sa_install> pending_outbound;
+    std::uint32_t rekeys_spi = 0;     // a rekey's new CHILD SA: spi_in of the one it replaces
+    // Our rekey of this CHILD SA crossed the peer's (RFC 7296 2.8.1): spi_in of the CHILD SA the
+    // peer's exchange created; the exchange with the lowest nonce loses.
+    std::uint32_t peer_rekey_spi = 0;
+    std::vector<std::uint8_t> nonce_min;  // lower of Ni/Nr of the exchange that created it (2.8.1)
+    // Lifetime deadlines (unset while negotiating or once rekeyed/deleting).
+    std::optional<time_point> rekey_at;
+    std::optional<time_point> expire_at;
+    std::optional<time_point> remove_at;  // rekeyed: end of the old inbound SA's grace period
 
     [[nodiscard]] std::string describe() const;  // "CHILD reqid 1 c0a80001_i 5f3e0001_o 10.1.0.0/16 === 10.2.0.0/16"
 };
@@ -31,9 +46,18 @@ struct child_sa {
 // Derives the CHILD SA keys (RFC 7296 2.17) and installs inbound + outbound ESP SAs.
 // `we_initiated` is about the exchange that created the CHILD SA (its Ni/Nr order and key
 // direction), not about the IKE SA. g_ir empty without PFS. Returns an error text on failure.
+// `defer_outbound` (rekey responder): only the inbound SA is installed, the outbound one is kept
+// in pending_outbound for child_sa_install_outbound.
 std::optional<std::string> child_sa_install(ike_sa& sa, child_sa& child, bool we_initiated,
                                             std::span<const std::uint8_t> g_ir, std::span<const std::uint8_t> ni,
-                                            std::span<const std::uint8_t> nr);
+                                            std::span<const std::uint8_t> nr, bool defer_outbound = false);
+void child_sa_install_outbound(ike_sa& sa, child_sa& child);
+// Removes only the outbound ESP SA (a rekeyed CHILD SA once its successor carries the traffic).
+void child_sa_remove_outbound(ike_sa& sa, child_sa& child);
+// Sets rekey_at / expire_at from the configured lifetime with random jitter.
+void child_sa_schedule(ike_sa& sa, child_sa& child);
+// When to start rekeying an SA of lifetime `life`: rekey_percent of it minus random jitter.
+duration rekey_delay(ike_sa& sa, duration life);
 // Removes both ESP SAs from the installer (if installed) and moves the CHILD SA to destroyed.
 void child_sa_remove(ike_sa& sa, child_sa& child);
 

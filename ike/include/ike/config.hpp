@@ -88,8 +88,24 @@ struct peer_config {
     duration half_open_timeout = std::chrono::seconds(30);
     retransmit_config retransmit;
     bool send_initial_contact = true;
+    // Lifetimes (product fields lifeTime / ikeLifeTime). The hard lifetime ends the SA; the
+    // rekey starts at the soft lifetime, strongSwan's rekey_time - random(rand_time): by default
+    // rekey_percent (90 %) of the lifetime minus a random share of up to jitter_percent (10 %),
+    // so two peers with equal lifetimes rarely rekey at the same moment (RFC 7296 2.8.1).
     std::uint64_t child_lifetime_seconds = 3600;
     std::uint64_t ike_lifetime_seconds = 86400;
+    unsigned rekey_percent = 90;
+    unsigned rekey_jitter_percent = 10;
+    bool child_recreate_on_expire = true;  // hard CHILD lifetime: delete, then negotiate a new one
+    // A rekeyed CHILD SA's old inbound SA stays this long after its DELETE (strongSwan's
+    // delete_rekeyed_delay), for packets the peer sent before it switched.
+    duration rekeyed_inbound_grace = std::chrono::seconds(5);
+    // Liveness (RFC 7296 2.4, product dpdDelay / dpdAction): an empty INFORMATIONAL after this
+    // long without a message from the peer; zero = off. A peer that does not answer through the
+    // retransmission schedule is dead, and dpd_action says what happens then.
+    enum class dead_peer_action : std::uint8_t { clear, hold, restart };
+    duration dpd_delay = std::chrono::seconds(30);
+    dead_peer_action dpd_action = dead_peer_action::restart;
 
     [[nodiscard]] peer_identity effective_local_id() const;
     // The PSK for this pair of identities: an exact match beats a wildcard (strongSwan's rule).

@@ -132,6 +132,8 @@ public:
     std::optional<time_point> keepalive_at;
 
 private:
+    void child_timers(time_point now);  // rekey at soft lifetime, hard expiry, rekey grace ends
+
     sa_state_machine<ike_sa_state> _sm{ike_sa_state::created};
 };
 

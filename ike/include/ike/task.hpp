@@ -48,12 +48,19 @@ std::unique_ptr<task> make_ike_auth_task();
 // CREATE_CHILD_SA for an additional CHILD SA; PFS when the ESP proposals carry a DH group.
 std::unique_ptr<task> make_child_create_task();
 std::unique_ptr<task> make_child_delete_task(std::uint32_t reqid);
+// CREATE_CHILD_SA { N(REKEY_SA), ... } for the CHILD SA whose inbound SPI is `spi_in`.
+std::unique_ptr<task> make_child_rekey_task(std::uint32_t spi_in);
+// INFORMATIONAL { D(ESP) } for one CHILD SA by its inbound SPI (the old SA after a rekey, or the
+// redundant one after a rekey collision); a rekeyed SA's inbound half stays for the grace period.
+std::unique_ptr<task> make_child_delete_spi_task(std::uint32_t spi_in);
 std::unique_ptr<task> make_ike_delete_task();
 std::unique_ptr<task> make_liveness_task();
 
 bool respond_ike_init(ike_sa& sa, const message& request, message& response);
 bool respond_ike_auth(ike_sa& sa, const message& request, message& response);
 bool respond_child_create(ike_sa& sa, const message& request, message& response);
+bool respond_child_rekey(ike_sa& sa, const message& request, message& response);
+bool respond_ike_rekey(ike_sa& sa, const message& request, message& response);
 bool respond_informational(ike_sa& sa, const message& request, message& response);
 
 } // namespace ike
