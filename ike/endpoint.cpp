@@ -27,6 +27,9 @@ endpoint::endpoint(transport& net, clock& time, sa_installer& installer, endpoin
            {},
            opts.require_cookie,
            {},
+           {},
+           {},
+           {},
            {}} {
     _svc.initial_contact = [this](ike_sa& fresh) {
         // RFC 7296 2.4: the peer rebooted or lost state; its older SAs with us are stale and go
@@ -39,6 +42,8 @@ endpoint::endpoint(transport& net, clock& time, sa_installer& installer, endpoin
             sa->destroy("INITIAL_CONTACT");
         }
     };
+    _svc.create_sa = [this](const peer_config& cfg, bool initiator) { return create_sa(cfg, initiator); };
+    _svc.find_sa = [this](std::uint32_t id) { return find(id); };
     _svc.cookie_secret.resize(32);
     while (_svc.rng.fill(_svc.cookie_secret)) {}
     net.set_receiver([this](const udp_endpoint& local, const udp_endpoint& remote, std::span<const std::uint8_t> d) {
@@ -255,6 +260,10 @@ void endpoint::reap() {
             ++it;
         }
     }
+    // dpd_action restart (ike_sa::peer_dead), once the dead IKE SA is gone.
+    auto restarts = std::move(_svc.restarts);
+    _svc.restarts.clear();
+    for (const auto& name : restarts) initiate(name);
 }
 
 } // namespace ike

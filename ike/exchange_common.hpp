@@ -93,4 +93,8 @@ const notify_payload* find_notify(const message& m, notify_type t);
 child_sa* respond_new_child(ike_sa& sa, const message& request, message& response, std::uint32_t reqid,
                             bool defer_outbound);
 
+// IKE SA rekey collision unresolved when the old SA goes (its DELETE overtook our response): the
+// CHILD SAs move to the IKE SA the peer's rekey created. False when there is none.
+bool move_children_to_peer_rekey(ike_sa& old);
+
 } // namespace ike::detail

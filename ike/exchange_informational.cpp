@@ -109,6 +109,7 @@ bool respond_informational(ike_sa& sa, const message& req, message& resp) {
     for (const auto* d : all_of<delete_payload>(req)) {
         if (d->protocol == protocol_id::ike) {
             sa.log(log_level::info, "peer deleted the IKE SA");
+            move_children_to_peer_rekey(sa);
             keep = false;
             continue;
         }

@@ -101,6 +101,16 @@ bool ike_sa::transition(ike_sa_state to) {
     if (ok && to == ike_sa_state::established && natt_ports && (nat_here || cfg.force_encap) &&
         cfg.keepalive_interval.count() > 0)
         keepalive_at = svc.time.now() + cfg.keepalive_interval;
+    if (ok && to == ike_sa_state::established && !expire_at && cfg.ike_lifetime_seconds > 0) {
+        auto life = std::chrono::duration_cast<duration>(std::chrono::seconds(cfg.ike_lifetime_seconds));
+        expire_at = svc.time.now() + life;
+        rekey_at = svc.time.now() + rekey_delay(*this, life);
+    }
+    if (ok && to == ike_sa_state::established) last_heard = svc.time.now();
+    if (ok && (to == ike_sa_state::rekeyed || to == ike_sa_state::deleting)) {
+        rekey_at.reset();
+        keepalive_at.reset();
+    }
     return ok;
 }
 
@@ -111,6 +121,22 @@ void ike_sa::destroy(std::string_view why) {
             child_sa_remove(*this, *c);
     log(log_level::info, fmt::format("IKE SA destroyed: {}", why));
     transition(ike_sa_state::destroyed);
+}
+
+void ike_sa::peer_dead(std::string_view why) {
+    if (destroyed()) return;
+    bool was_up = state() == ike_sa_state::established || state() == ike_sa_state::rekeying;
+    destroy(why);
+    using action = peer_config::dead_peer_action;
+    // A rekeyed, deleted or half-open SA has nothing to restart; a responder for %any cannot
+    // reach the peer.
+    if (cfg.dpd_action == action::restart && was_up && !cfg.peer_address.is_unspecified()) {
+        log(log_level::info, "dead peer action restart: initiating a new IKE SA");
+        svc.restarts.push_back(cfg.name);
+    } else {
+        log(log_level::info, fmt::format("dead peer action {}: CHILD SAs removed",
+                                         cfg.dpd_action == action::hold ? "hold" : "clear"));
+    }
 }
 
 child_sa* ike_sa::find_child_by_reqid(std::uint32_t reqid) {
@@ -229,13 +255,16 @@ void ike_sa::receive(std::span<const std::uint8_t> datagram, const udp_endpoint&
         local = at;
         natt_ports = at.port() == cfg.local_natt_port;
     }
+    last_heard = svc.time.now();  // authenticated (or IKE_SA_INIT): the peer is alive
     if (h.response) tasks.on_response(m);
     else tasks.on_request(m, datagram);
 }
 
-std::optional<std::string> ike_sa::derive_keys(std::span<const std::uint8_t> g_ir) {
+std::optional<std::string> ike_sa::derive_keys(std::span<const std::uint8_t> g_ir, const ike_sa* rekeyed_from) {
     crypto::ike_suite s{ike_suite.prf, ike_suite.encr, ike_suite.integ};
-    auto seed = crypto::skeyseed(s.prf, nonce_i, nonce_r, g_ir);
+    auto seed = rekeyed_from ? crypto::rekey_skeyseed(rekeyed_from->ike_suite.prf, rekeyed_from->keys.sk_d.view(), g_ir,
+                                                      nonce_i, nonce_r)
+                             : crypto::skeyseed(s.prf, nonce_i, nonce_r, g_ir);
     if (!seed) return "SKEYSEED: " + seed.error().message();
     auto k = crypto::derive_ike_sa_keys(s, seed->view(), nonce_i, nonce_r, spi_i, spi_r);
     if (!k) return "key derivation: " + k.error().message();
@@ -311,6 +340,11 @@ std::optional<time_point> ike_sa::next_deadline() const {
     };
     if (!original_initiator && state() != ike_sa_state::established) consider(created_at + cfg.half_open_timeout);
     consider(keepalive_at);
+    if (state() == ike_sa_state::established) {
+        consider(rekey_at);
+        consider(expire_at);
+        if (cfg.dpd_delay.count() > 0 && !tasks.busy()) consider(last_heard + cfg.dpd_delay);
+    }
     for (const auto& c : children) {
         if (c->sm.state() == child_sa_state::destroyed) continue;
         consider(c->rekey_at);
@@ -318,6 +352,30 @@ std::optional<time_point> ike_sa::next_deadline() const {
         consider(c->remove_at);
     }
     return d;
+}
+
+void ike_sa::ike_timers(time_point now) {
+    if (expire_at && now >= *expire_at) {
+        // Hard lifetime: every rekey attempt failed. Delete it; dpd_action decides what follows.
+        log(log_level::warning, "IKE SA reached its hard lifetime");
+        expire_at.reset();
+        rekey_at.reset();
+        tasks.queue(make_ike_delete_task());
+        return;
+    }
+    if (rekey_at && now >= *rekey_at) {
+        rekey_at.reset();
+        log(log_level::info, "IKE SA soft lifetime reached, rekeying");
+        tasks.queue(make_ike_rekey_task());
+        return;
+    }
+    if (cfg.dpd_delay.count() > 0 && !tasks.busy() && tasks.queued() == 0 && now >= last_heard + cfg.dpd_delay) {
+        // RFC 7296 2.4: nothing heard for dpd_delay: an empty INFORMATIONAL; no answer through the
+        // retransmission schedule means the peer is dead.
+        log(log_level::debug, "no message from the peer for the DPD delay, checking liveness");
+        last_heard = now;  // one check per delay
+        tasks.queue(make_liveness_task());
+    }
 }
 
 void ike_sa::child_timers(time_point now) {
@@ -359,6 +417,7 @@ void ike_sa::on_timer() {
         destroy("half-open timeout");
         return;
     }
+    if (state() == ike_sa_state::established) ike_timers(now);
     if (state() == ike_sa_state::established || state() == ike_sa_state::rekeying) {
         child_timers(now);
         tasks.initiate();

@@ -37,10 +37,11 @@ std::string_view to_string(child_sa_state s) {
 namespace {
 using I = ike_sa_state;
 // Every state may go to destroyed (fatal error, timeout, peer delete); listed explicitly anyway.
-constexpr std::array<std::pair<I, I>, 20> ike_table{{
+constexpr std::array<std::pair<I, I>, 21> ike_table{{
     {I::created, I::init_sent},      // initiator sends IKE_SA_INIT
     {I::created, I::init_done},      // responder answered IKE_SA_INIT
     {I::created, I::destroyed},
+    {I::created, I::established},    // IKE SA rekey: keys from the old SA's SK_d (2.18)
     {I::init_sent, I::init_sent},    // retry after INVALID_KE_PAYLOAD / COOKIE
     {I::init_sent, I::init_done},    // initiator processed IKE_SA_INIT response
     {I::init_sent, I::destroyed},

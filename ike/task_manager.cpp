@@ -155,7 +155,7 @@ void task_manager::on_timer(time_point now) {
         _queue.clear();
         _active.reset();
         _retransmit_at.reset();
-        _sa.destroy("peer not responding");
+        _sa.peer_dead("peer not responding");
         return;
     }
     ++_retransmits;

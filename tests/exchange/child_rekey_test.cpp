@@ -13,15 +13,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::pair<ike::peer_config, ike::peer_config> configs(two_peers& t, std::uint64_t moon_life, std::uint64_t sun_life) {
+std::pair<ike::peer_config, ike::peer_config> rekey_configs(two_peers& t, std::uint64_t moon_life, std::uint64_t sun_life) {
     auto mc = t.config_for(t.moon, t.sun, "sun");
     auto sc = t.config_for(t.sun, t.moon, "moon");
     mc.child_lifetime_seconds = moon_life;
     sc.child_lifetime_seconds = sun_life;
+    mc.dpd_delay = sc.dpd_delay = ike::duration(0);  // message counts below are the rekeys' alone
     return {mc, sc};
 }
 
-ike::child_sa* newest_child(side& s) {
+ike::child_sa* newest_installed_child(side& s) {
     ike::child_sa* c = nullptr;
     for (auto& ch : s.only_sa()->children)
         if (ch->sm.state() == child_sa_state::installed) c = ch.get();
@@ -34,9 +35,9 @@ TEST_CASE("CHILD SA rekey at the soft lifetime, by either side: make-before-brea
     for (bool by_moon : {true, false}) {
         DYNAMIC_SECTION((by_moon ? "moon rekeys" : "sun rekeys")) {
             two_peers t;
-            auto [mc, sc] = configs(t, by_moon ? 100 : 1000, by_moon ? 1000 : 100);
+            auto [mc, sc] = rekey_configs(t, by_moon ? 100 : 1000, by_moon ? 1000 : 100);
             t.start(mc, sc);
-            establish(t);
+            establish_pair(t);
             side& ini = by_moon ? t.moon : t.sun;
             side& resp = by_moon ? t.sun : t.moon;
             auto* old = ini.only_sa()->children.front().get();
@@ -61,7 +62,7 @@ TEST_CASE("CHILD SA rekey at the soft lifetime, by either side: make-before-brea
             CHECK(t.messages(exchange_type::informational, false).size() == 1);
 
             // Rekeyed: same reqid, new SPIs; the initiator keeps the old inbound SA for the grace.
-            auto* fresh = newest_child(ini);
+            auto* fresh = newest_installed_child(ini);
             REQUIRE(fresh);
             CHECK(fresh->reqid == reqid);
             CHECK(fresh->spi_in != old_in);
@@ -89,9 +90,9 @@ TEST_CASE("CHILD SA rekey at the soft lifetime, by either side: make-before-brea
 
 TEST_CASE("CHILD SA rekey keeps rekeying: ten lifetimes, no SPI leaked", "[exchange][rekey]") {
     two_peers t;
-    auto [mc, sc] = configs(t, 60, 60);
+    auto [mc, sc] = rekey_configs(t, 60, 60);
     t.start(mc, sc);
-    establish(t);
+    establish_pair(t);
     drive(t, 600s);
     // Settle: no further rekeys, and any grace period running ends.
     for (auto* s : {&t.moon, &t.sun})
@@ -108,11 +109,11 @@ TEST_CASE("CHILD SA rekey keeps rekeying: ten lifetimes, no SPI leaked", "[excha
 TEST_CASE("CHILD SA rekey with PFS: KE in the rekey, INVALID_KE_PAYLOAD retried with the peer's group",
           "[exchange][rekey]") {
     two_peers t;
-    auto [mc, sc] = configs(t, 100, 1000);
+    auto [mc, sc] = rekey_configs(t, 100, 1000);
     mc.esp_proposals = {"aes256-sha256-modp2048-ecp256"};
     sc.esp_proposals = {"aes256-sha256-ecp256"};
     t.start(mc, sc);
-    establish(t);
+    establish_pair(t);
     /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, KEi(MODP_2048), TSi, TSr } --> */
     /* <-- CREATE_CHILD_SA { N(INVALID_KE_PAYLOAD, ECP_256) } */
     /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, KEi(ECP_256), TSi, TSr } --> */
@@ -123,7 +124,7 @@ TEST_CASE("CHILD SA rekey with PFS: KE in the rekey, INVALID_KE_PAYLOAD retried 
     REQUIRE(reqs.size() == 2);
     CHECK(reqs[1].header->message_id == reqs[0].header->message_id + 1);
     CHECK(t.moon.logged("peer requests ECP_256 for PFS, retrying"));
-    auto* fresh = newest_child(t.moon);
+    auto* fresh = newest_installed_child(t.moon);
     REQUIRE(fresh);
     CHECK(fresh->suite.dh == ike::dh_group::ecp256);
     CHECK(reqs[1].d.data.size() + 150 < reqs[0].d.data.size());  // KEi: 256 bytes of MODP_2048, then 64 of ECP_256
@@ -134,12 +135,12 @@ TEST_CASE("CHILD SA hard lifetime: deleted, and re-created when configured", "[e
     for (bool recreate : {true, false}) {
         DYNAMIC_SECTION((recreate ? "re-created" : "gone")) {
             two_peers t;
-            auto [mc, sc] = configs(t, 60, 1000);
+            auto [mc, sc] = rekey_configs(t, 60, 1000);
             mc.rekey_percent = 100;  // soft = hard: the hard lifetime comes first
             mc.rekey_jitter_percent = 0;
             mc.child_recreate_on_expire = recreate;
             t.start(mc, sc);
-            establish(t);
+            establish_pair(t);
             auto first = t.moon.only_sa()->children.front()->reqid;
             /* INFORMATIONAL { D(ESP, SPI) } --> */
             /* <-- INFORMATIONAL { D(ESP, SPI') } */
@@ -152,7 +153,7 @@ TEST_CASE("CHILD SA hard lifetime: deleted, and re-created when configured", "[e
             CHECK(t.messages(exchange_type::informational, false).size() == 1);
             if (recreate) {
                 check_settled(t, 1);
-                CHECK(newest_child(t.moon)->reqid != first);
+                CHECK(newest_installed_child(t.moon)->reqid != first);
             } else {
                 CHECK(t.moon.installer.sas.empty());
                 CHECK(t.sun.installer.sas.empty());
@@ -164,9 +165,9 @@ TEST_CASE("CHILD SA hard lifetime: deleted, and re-created when configured", "[e
 
 TEST_CASE("CHILD SA rekey of a CHILD SA the peer does not know: CHILD_SA_NOT_FOUND", "[exchange][rekey]") {
     two_peers t;
-    auto [mc, sc] = configs(t, 1000, 1000);
+    auto [mc, sc] = rekey_configs(t, 1000, 1000);
     t.start(mc, sc);
-    establish(t);
+    establish_pair(t);
     auto* m = t.moon.only_sa();
     auto spi = m->children.front()->spi_in;
     // The peer forgot the CHILD SA without telling us (its DELETE was lost for good).
@@ -190,9 +191,9 @@ TEST_CASE("CHILD SA rekey collision: the exchange with the lowest nonce loses, o
     int moon_won = 0, sun_won = 0;
     for (int run = 0; run < 16; ++run) {
         two_peers t;
-        auto [mc, sc] = configs(t, 1000, 1000);
+        auto [mc, sc] = rekey_configs(t, 1000, 1000);
         t.start(mc, sc);
-        establish(t);
+        establish_pair(t);
         auto* m = t.moon.only_sa();
         auto* s = t.sun.only_sa();
         /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni1, TSi, TSr } -->  (moon) */

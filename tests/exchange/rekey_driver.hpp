@@ -42,7 +42,7 @@ inline void drive(two_peers& t, ike::duration total, bool check = true) {
         if (check) check_step(t);
 }
 
-inline std::uint32_t establish(two_peers& t) {
+inline std::uint32_t establish_pair(two_peers& t) {
     auto id = t.moon.ep->initiate("sun");
     t.run();
     REQUIRE(t.moon.only_sa());

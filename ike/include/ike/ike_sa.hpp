@@ -51,6 +51,13 @@ struct endpoint_services {
     std::function<void(ike_sa&)> initial_contact;
     std::vector<std::uint8_t> cookie_secret;
 
+    // Set by the endpoint: a new IKE SA for an IKE SA rekey (RFC 7296 1.3.2; our SPI random,
+    // registered so that datagrams find it), and lookup by unique id.
+    std::function<ike_sa*(const peer_config&, bool initiator)> create_sa;
+    std::function<ike_sa*(std::uint32_t unique_id)> find_sa;
+    // dpd_action restart: peer names the endpoint initiates anew once the dead IKE SA is gone.
+    std::vector<std::string> restarts;
+
     std::uint32_t allocate_esp_spi();
     void release_esp_spi(std::uint32_t spi) { inbound_spis.erase(spi); }
 };
@@ -79,12 +86,16 @@ public:
     void fail(std::string reason);
     bool transition(ike_sa_state to);
     void destroy(std::string_view why);  // removes all CHILD SAs, state destroyed
+    // The peer did not answer through the retransmission schedule (RFC 7296 2.4): destroyed, and
+    // re-initiated when dpd_action is restart (and we know the peer's address).
+    void peer_dead(std::string_view why);
 
     [[nodiscard]] ike_sa_state state() const { return _sm.state(); }
     [[nodiscard]] bool destroyed() const { return state() == ike_sa_state::destroyed; }
 
     // Called by exchange tasks once IKE_SA_INIT produced g^ir and nonces.
-    std::optional<std::string> derive_keys(std::span<const std::uint8_t> g_ir);
+    // With `rekeyed_from` (IKE SA rekey, RFC 7296 2.18): SKEYSEED = prf_old(SK_d_old, g^ir | Ni | Nr).
+    std::optional<std::string> derive_keys(std::span<const std::uint8_t> g_ir, const ike_sa* rekeyed_from = nullptr);
     // Evaluates NAT_DETECTION_* notifies of a received IKE_SA_INIT message (RFC 7296 2.23).
     void process_nat_detection(const message& m);
     // Adds NAT_DETECTION_SOURCE_IP / _DESTINATION_IP for the message we are about to send.
@@ -130,8 +141,19 @@ public:
     std::vector<std::uint8_t> cookie;  // initiator: COOKIE to echo (RFC 7296 2.6)
     time_point created_at;
     std::optional<time_point> keepalive_at;
+    // Lifetime (RFC 7296 2.8): rekey at the soft lifetime, delete at the hard one.
+    std::optional<time_point> rekey_at;
+    std::optional<time_point> expire_at;
+    // IKE SA rekey: the lower of Ni/Nr of the exchange that created this SA, and, on the old SA
+    // while our own rekey is outstanding, the unique id of the SA the peer's crossing rekey
+    // created (2.8.2: the exchange with the lowest nonce loses).
+    std::vector<std::uint8_t> rekey_nonce_min;
+    std::uint32_t peer_rekey_id = 0;
+    // Liveness (RFC 7296 2.4): when the peer was last heard from (any authenticated message).
+    time_point last_heard;
 
 private:
+    void ike_timers(time_point now);    // IKE rekey at soft lifetime, hard lifetime, DPD
     void child_timers(time_point now);  // rekey at soft lifetime, hard expiry, rekey grace ends
 
     sa_state_machine<ike_sa_state> _sm{ike_sa_state::created};

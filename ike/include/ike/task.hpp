@@ -54,6 +54,8 @@ std::unique_ptr<task> make_child_rekey_task(std::uint32_t spi_in);
 // redundant one after a rekey collision); a rekeyed SA's inbound half stays for the grace period.
 std::unique_ptr<task> make_child_delete_spi_task(std::uint32_t spi_in);
 std::unique_ptr<task> make_ike_delete_task();
+// CREATE_CHILD_SA { SA(IKE), Ni, KEi }: rekeys this IKE SA (exchange_ike_rekey.cpp).
+std::unique_ptr<task> make_ike_rekey_task();
 std::unique_ptr<task> make_liveness_task();
 
 bool respond_ike_init(ike_sa& sa, const message& request, message& response);
