@@ -328,8 +328,29 @@ acl_result compare_acl(const std::vector<spd::policy>& ps, const std::vector<spd
 }
 #endif
 
+// SPD_BENCH_ONLY=NAME:N runs one cell (e.g. tunnels:10000); SPD_BENCH_LOOKUPS=K classifies
+// exactly K flows with the compiled classifier only and prints no rates (for callgrind
+// instruction counts per lookup, which unlike seconds do not depend on the machine's load).
+bool selected(const char* name, std::size_t n) {
+    const char* only = std::getenv("SPD_BENCH_ONLY");
+    return !only || fmt::format("{}:{}", name, n) == only;
+}
+
 void run(const char* name, workload (*make)(std::size_t, std::uint64_t), std::size_t n, double seconds) {
+    if (!selected(name, n)) return;
     workload w = make(n, 42 + n);
+    if (const char* k = std::getenv("SPD_BENCH_LOOKUPS")) {
+        spd::classifier cls(w.policies, spd::direction::out, spd::action::bypass, options_from_env());
+        std::vector<spd::verdict> out(32);
+        std::uint64_t sum = 0;
+        const std::size_t bursts = std::strtoull(k, nullptr, 10) / 32;
+        for (std::size_t b = 0, pos = 0; b < bursts; ++b, pos = (pos + 32) % (w.flows.size() / 32 * 32)) {
+            cls.classify(std::span<const spd::flow_key>(w.flows).subspan(pos, 32), out);
+            sum += out[0].policy;
+        }
+        fmt::print("{:<8} {:>7} | {} lookups done (checksum {})\n", name, n, bursts * 32, sum);
+        return;
+    }
     const double t0 = thread_seconds();
     spd::classifier cls(w.policies, spd::direction::out, spd::action::bypass, options_from_env());
     const double build_ms = (thread_seconds() - t0) * 1e3;
