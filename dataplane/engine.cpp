@@ -191,6 +191,22 @@ std::string engine::summary_line() const {
     return line;
 }
 
+std::map<std::string, std::uint64_t> engine::drop_counters() const {
+    const auto& s = *_s;
+    std::map<std::string, std::uint64_t> out;
+    for (std::size_t d = 0; d < drop_count; ++d) {
+        std::uint64_t n = 0;
+        for (const auto& w : s.workers) n += w->stats.drops[d].get();
+        if (n) out[std::string(to_string(drop(d)))] = n;
+    }
+    for (std::size_t d = 1; d < esp::drop_reason_count; ++d) {
+        std::uint64_t n = 0;
+        for (const auto& w : s.workers) n += w->stats.esp_drops[d].get();
+        if (n) out["esp_" + std::string(esp::drop_reason_names[d])] = n;
+    }
+    return out;
+}
+
 nlohmann::json engine::counters_json() const {
     const auto& s = *_s;
     nlohmann::json j;

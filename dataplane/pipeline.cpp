@@ -64,6 +64,9 @@ void from_pkt(rte_mbuf* m, const esp::pkt& p) {
     m->pkt_len = p.data_len;
 }
 
+// Ours: a port address, a configured VIP or a run-time VIP of the snapshot.
+bool is_local(const ctx& c, ipv4 a) { return c.s.is_local(a) || c.t.is_vip(a); }
+
 void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
     c.w.stats.drop_one(why);
     rte_pktmbuf_free(m);
@@ -126,7 +129,7 @@ void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint
     auto a = parse_arp(l3);
     if (!a) return drop_pkt(c, m, drop::arp_malformed);
     const auto& pr = c.s.ports[port];
-    bool for_us = pr.owns(a->tpa);
+    bool for_us = pr.owns(a->tpa) || c.t.owns_vip(port, a->tpa);
     if (a->spa != 0 && !(a->sha[0] & 1)) {
         std::array<rte_mbuf*, neighbor_table::hold_max> released{};
         auto n = c.w.neigh.learn(std::uint16_t(port), a->spa, a->sha, for_us, c.now, released);
@@ -358,7 +361,7 @@ void decap_stage(ctx& c, burst_lists& l) {
         c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), good), std::span(verdicts.data(), good));
         for (std::size_t i = 0; i < good; ++i) {
             rte_mbuf* m = mb[i];
-            if (verdicts[i].act != spd::action::protect || verdicts[i].sa_handle != sa_index) {
+            if (verdicts[i].act != spd::action::protect || verdicts[i].sa_handle != e.policy_tag) {
                 drop_pkt(c, m, drop::inbound_policy_mismatch);
                 continue;
             }
@@ -366,7 +369,7 @@ void decap_stage(ctx& c, burst_lists& l) {
             drop why;
             auto v = parse_ipv4(data_of(m), why);
             if (!v) { drop_pkt(c, m, why); continue; }  // inner IPv6: not forwarded yet
-            if (c.s.is_local(v->dst)) {
+            if (is_local(c, v->dst)) {
                 if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
                     c.w.stats.icmp_echo_answered.add();
                     local_out(c, m, l);
@@ -406,7 +409,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         auto v = parse_ipv4(data_of(m), why);
         if (!v) { drop_pkt(c, m, why); continue; }
         if (m->data_len > v->total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v->total_len));
-        if (c.s.is_local(v->dst)) { local_in(c, port, m, *v, eth->src, l); continue; }
+        if (is_local(c, v->dst)) { local_in(c, port, m, *v, eth->src, l); continue; }
         if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst) || eth->dst == mac_broadcast) {
             drop_pkt(c, m, drop::multicast);
             continue;

@@ -21,7 +21,56 @@ std::vector<spd::policy> parse_policy_object(const json& obj, spd::action& defau
     }
 }
 
-std::unique_ptr<tables> build_tables(const config& c) {
+namespace {
+ipv4 v4_of(const esp::ip_address& a) {
+    return ipv4(a.bytes[0]) << 24 | ipv4(a.bytes[1]) << 16 | ipv4(a.bytes[2]) << 8 | a.bytes[3];
+}
+constexpr const char* outer_v4_only = "outer addresses must be IPv4 (IPv6 outer not handled by the data plane yet)";
+} // namespace
+
+std::optional<out_sa_entry> make_out_sa_entry(const std::string& name, const esp::sa_config& sc, std::string& error) {
+    if (!sc.src.is_v4() || !sc.dst.is_v4()) {
+        error = outer_v4_only;
+        return std::nullopt;
+    }
+    auto r = esp::outbound_sa::create(sc);
+    if (!r) {
+        error = r.error;
+        return std::nullopt;
+    }
+    out_sa_entry e;
+    e.name = name;
+    e.local = v4_of(sc.src);
+    e.peer = v4_of(sc.dst);
+    e.headroom = std::uint16_t(r.sa->headroom());
+    e.overhead = r.sa->headroom() + r.sa->tailroom();
+    e.block = esp::params(sc.enc).block_size;
+    e.icv = esp::icv_len(sc.enc, sc.integ);
+    e.sa = std::shared_ptr<esp::outbound_sa>(std::move(r.sa));
+    return e;
+}
+
+std::optional<in_sa_entry> make_in_sa_entry(const std::string& name, const esp::sa_config& sc, std::string& error) {
+    if (!sc.src.is_v4() || !sc.dst.is_v4()) {
+        error = outer_v4_only;
+        return std::nullopt;
+    }
+    auto r = esp::inbound_sa::create(sc);
+    if (!r) {
+        error = r.error;
+        return std::nullopt;
+    }
+    in_sa_entry e;
+    e.name = name;
+    e.spi = sc.spi;
+    e.local = v4_of(sc.dst);
+    e.sa = std::shared_ptr<esp::inbound_sa>(std::move(r.sa));
+    return e;
+}
+
+std::unique_ptr<tables> build_tables(const config& c) { return build_tables(c, dynamic_entries{}); }
+
+std::unique_ptr<tables> build_tables(const config& c, const dynamic_entries& d) {
     auto t = std::make_unique<tables>();
     t->routes = build_routes(c);
 
@@ -35,36 +84,20 @@ std::unique_ptr<tables> build_tables(const config& c) {
         } catch (const spec_error& e) {
             throw config_error(key, e.what());
         }
-        if (!sc.src.is_v4() || !sc.dst.is_v4()) throw config_error(key, "outer addresses must be IPv4 (IPv6 outer not handled by the data plane yet)");
-        auto v4 = [](const esp::ip_address& a) {
-            return ipv4(a.bytes[0]) << 24 | ipv4(a.bytes[1]) << 16 | ipv4(a.bytes[2]) << 8 | a.bytes[3];
-        };
+        std::string err;
         if (s.direction == sa_direction::out) {
-            auto r = esp::outbound_sa::create(sc);
-            if (!r) throw config_error(key, r.error);
-            out_sa_entry e;
-            e.name = s.name;
-            e.local = v4(sc.src);
-            e.peer = v4(sc.dst);
-            e.headroom = std::uint16_t(r.sa->headroom());
-            e.overhead = r.sa->headroom() + r.sa->tailroom();
-            e.block = esp::params(sc.enc).block_size;
-            e.icv = esp::icv_len(sc.enc, sc.integ);
-            e.sa = std::shared_ptr<esp::outbound_sa>(std::move(r.sa));
+            auto e = make_out_sa_entry(s.name, sc, err);
+            if (!e) throw config_error(key, err);
             by_name[s.name] = {sa_direction::out, std::uint32_t(t->out_sas.size())};
-            t->out_sas.push_back(std::move(e));
+            t->out_sas.push_back(std::move(*e));
         } else {
-            auto r = esp::inbound_sa::create(sc);
-            if (!r) throw config_error(key, r.error);
-            in_sa_entry e;
-            e.name = s.name;
-            e.spi = sc.spi;
-            e.local = v4(sc.dst);
-            e.sa = std::shared_ptr<esp::inbound_sa>(std::move(r.sa));
+            auto e = make_in_sa_entry(s.name, sc, err);
+            if (!e) throw config_error(key, err);
             if (t->sad.contains(sc.spi)) throw config_error(key, "inbound SPI used twice");
+            e->policy_tag = std::uint32_t(t->in_sas.size());
             t->sad[sc.spi] = std::uint32_t(t->in_sas.size());
             by_name[s.name] = {sa_direction::in, std::uint32_t(t->in_sas.size())};
-            t->in_sas.push_back(std::move(e));
+            t->in_sas.push_back(std::move(*e));
         }
     }
 
@@ -85,6 +118,34 @@ std::unique_ptr<tables> build_tables(const config& c) {
             throw config_error(key, "SA '" + p.sa + "' has the other direction than the policy");
         p.sa_handle = it->second.second;
     }
+    // Run-time entries after the static ones: out handles shifted by the static SA count, in
+    // tags kept above dynamic_tag_base so they never meet a static SA's index.
+    const auto out_base = std::uint32_t(t->out_sas.size());
+    for (std::size_t i = 0; i < d.in_sas.size(); ++i) {
+        auto key = "dynamic.in_sas[" + std::to_string(i) + "]";
+        const auto& e = d.in_sas[i];
+        if (e.policy_tag >= dynamic_tag_base) throw config_error(key, "policy tag out of range");
+        if (t->sad.contains(e.spi)) throw config_error(key, "inbound SPI used twice");
+        t->sad[e.spi] = std::uint32_t(t->in_sas.size());
+        t->in_sas.push_back(e);
+        t->in_sas.back().policy_tag += dynamic_tag_base;
+    }
+    for (const auto& e : d.out_sas) t->out_sas.push_back(e);
+    for (std::size_t i = 0; i < d.policies.size(); ++i) {
+        auto p = d.policies[i];
+        auto key = "dynamic.policies[" + std::to_string(i) + "]";
+        if (p.act == spd::action::protect && p.sa_handle != spd::no_sa) {
+            if (p.dir == spd::direction::out) {
+                if (p.sa_handle >= d.out_sas.size()) throw config_error(key, "no such outbound SA");
+                p.sa_handle += out_base;
+            } else {
+                if (p.sa_handle >= dynamic_tag_base) throw config_error(key, "policy tag out of range");
+                p.sa_handle += dynamic_tag_base;
+            }
+        }
+        t->policies.push_back(std::move(p));
+    }
+    t->vips = d.vips;
     t->spd_out = std::make_unique<spd::classifier>(t->policies, spd::direction::out, def);
     t->spd_in = std::make_unique<spd::classifier>(t->policies, spd::direction::in, def);
     return t;

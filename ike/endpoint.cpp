@@ -62,8 +62,33 @@ void endpoint::add_peer(peer_config cfg) {
     if (!ike_p) throw std::invalid_argument(cfg.name + ": " + err);
     auto esp_p = parse_proposals(cfg.esp_proposals, protocol_id::esp, &err);
     if (!esp_p) throw std::invalid_argument(cfg.name + ": " + err);
+    _peer_errors.erase(cfg.name);
     _peers.push_back(std::make_unique<peer_config>(std::move(cfg)));
     _proposals[_peers.back().get()] = {std::move(*ike_p), std::move(*esp_p)};
+}
+
+bool endpoint::remove_peer(const std::string& peer_name, bool send_delete) {
+    auto it = std::find_if(_peers.begin(), _peers.end(), [&](const auto& p) { return p->name == peer_name; });
+    if (it == _peers.end()) return false;
+    const peer_config* cfg = it->get();
+    for (auto& [id, sa] : _sas) {
+        if (&sa->cfg != cfg || sa->destroyed()) continue;
+        if (send_delete && sa->state() == ike_sa_state::established) {
+            sa->tasks.queue(make_ike_delete_task());
+            sa->tasks.initiate();
+        }
+        sa->destroy("configuration removed");
+    }
+    reap();
+    _peer_errors.erase(peer_name);
+    _proposals.erase(cfg);
+    _peers.erase(it);
+    return true;
+}
+
+std::string endpoint::last_error(const std::string& peer_name) const {
+    auto it = _peer_errors.find(peer_name);
+    return it == _peer_errors.end() ? std::string() : it->second;
 }
 
 ike_sa* endpoint::create_sa(const peer_config& cfg, bool initiator) {
@@ -252,13 +277,15 @@ void endpoint::on_timer() {
 
 void endpoint::reap() {
     for (auto it = _sas.begin(); it != _sas.end();) {
-        if (it->second->destroyed()) {
-            if (!it->second->last_error.empty()) _last_error = it->second->last_error;
-            it = _sas.erase(it);
-        } else {
-            if (!it->second->last_error.empty()) _last_error = it->second->last_error;
-            ++it;
+        const auto& err = it->second->last_error;
+        if (!err.empty()) {
+            _last_error = err;
+            _peer_errors[it->second->cfg.name] = err;
         }
+        if (it->second->destroyed())
+            it = _sas.erase(it);
+        else
+            ++it;
     }
     // dpd_action restart (ike_sa::peer_dead), once the dead IKE SA is gone.
     auto restarts = std::move(_svc.restarts);

@@ -1,7 +1,11 @@
-// ipsecd: load the static configuration, start the DPDK engine, run until SIGINT/SIGTERM or,
-// with exit_when_idle_ms, until the ports have been idle that long; then print the counters
-// as one JSON object on stdout (also with --print-counters). Exit codes: 0 ran, 2 bad
-// configuration (the message names the key), 1 DPDK/run-time failure.
+// ipsecd: load the configuration, start the DPDK engine, run until SIGINT/SIGTERM or, with
+// exit_when_idle_ms, until the ports have been idle that long; then print the counters as one
+// JSON object on stdout (also with --print-counters). With "networks" in the file ipsecd runs
+// the product (product.hpp): the management API and the IKE endpoint on one thread beside the
+// workers. Exit codes: 0 ran, 2 bad configuration (the message names the key), 1 DPDK/run-time
+// failure.
+#include "product.hpp"
+
 #include <dataplane/config.hpp>
 #include <dataplane/engine.hpp>
 
@@ -11,6 +15,9 @@
 
 #include <array>
 #include <atomic>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -21,11 +28,30 @@
 namespace {
 std::atomic<dataplane::engine*> g_engine{nullptr};
 std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_product{false};
 // Installed before the EAL starts, so a SIGTERM during start-up ends the run cleanly (ports
-// closed, pcap files flushed, counters printed) instead of killing the process.
+// closed, pcap files flushed, counters printed) instead of killing the process. In product mode
+// the first signal lets the IKE thread send its DELETEs before it stops the workers; a second
+// one stops them at once.
 extern "C" void on_signal(int) {
-    g_stop_requested.store(true);
+    bool again = g_stop_requested.exchange(true);
+    if (g_product.load() && !again) return;
     if (auto* e = g_engine.load()) e->stop();
+}
+
+// The config file: product keys ("networks", "api", "state_dir") split off, the rest is the
+// data plane's.
+dataplane::config load(const std::string& path, std::optional<ipsecd::product_config>& product) {
+    std::ifstream f(path);
+    if (!f) throw dataplane::config_error("config", "cannot read " + path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (j.is_discarded()) return dataplane::parse_config(ss.str());  // its error message names the problem
+    product = ipsecd::take_product_config(j);
+    auto cfg = dataplane::parse_config(j.dump());
+    if (product) ipsecd::check_product_config(*product, cfg);
+    return cfg;
 }
 // --ike-echo: a stand-in for the IKE endpoint used by the vector tests. Every punted IKE
 // datagram goes back to its sender through the inject ring (addresses and ports swapped),
@@ -59,8 +85,12 @@ void ike_echo(dataplane::engine& eng, const std::atomic<bool>& done) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"ipsecd: userspace IPsec VPN engine (DPDK data plane)"};
-    std::string config_path;
+    CLI::App app{"ipsecd: userspace IPsec VPN engine (DPDK data plane)\n\n"
+                 "Product mode: when the config has \"networks\" (as ipsec-apid-test's --config), ipsecd\n"
+                 "also runs the management API (\"api\": {\"socket\", \"tcp_port\", \"token_file\"}) and\n"
+                 "the IKEv2 endpoint over the data plane; VIPs and tunnels persist in \"state_dir\"\n"
+                 "(default /var/lib/ipsecd) and come back after a restart."};
+    std::string config_path, state_dir, api_socket;
     bool check_only = false;
     bool print_counters_flag = false;
     bool ike_echo_flag = false;
@@ -69,6 +99,9 @@ int main(int argc, char** argv) {
     app.add_flag("--print-counters", print_counters_flag,
                  "print the counters as JSON on exit (implied by exit_when_idle_ms)");
     app.add_flag("--ike-echo", ike_echo_flag, "test hook: send punted IKE datagrams back through the inject ring");
+    app.add_option("--state-dir", state_dir, "product mode: state directory (overrides \"state_dir\")");
+    app.add_option("--api-socket", api_socket,
+                   "product mode: API unix socket (overrides \"api.socket\"; default /run/ipsecd/api.sock)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -77,8 +110,14 @@ int main(int argc, char** argv) {
     }
 
     dataplane::config cfg;
+    std::optional<ipsecd::product_config> product;
     try {
-        cfg = dataplane::load_config(config_path);
+        cfg = load(config_path, product);
+        if (!product && (!state_dir.empty() || !api_socket.empty()))
+            throw dataplane::config_error("networks", "--state-dir/--api-socket need \"networks\" in the config");
+        if (product && !state_dir.empty()) product->state_dir = state_dir;
+        if (product && !api_socket.empty()) product->api_socket = api_socket;
+        if (product && ike_echo_flag) throw dataplane::config_error("networks", "--ike-echo is a test hook without \"networks\"");
         if (check_only) {
             // Builds SAs and classifiers too (no DPDK needed for them).
             (void)dataplane::build_tables(cfg);
@@ -92,8 +131,11 @@ int main(int argc, char** argv) {
 
     try {
         const bool print_counters = print_counters_flag || cfg.exit_when_idle_ms > 0;
+        g_product.store(product.has_value());
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        std::optional<dataplane::config> dp_copy;
+        if (product) dp_copy = cfg;
         dataplane::engine eng(std::move(cfg));
         g_engine.store(&eng);
         if (g_stop_requested.load()) eng.stop();
@@ -103,13 +145,21 @@ int main(int argc, char** argv) {
             eng.attach_ike(true);
             echo = std::thread([&] { ike_echo(eng, done); });
         }
+        std::optional<ipsecd::product_runtime> rt;
+        if (product) {
+            rt.emplace(eng, std::move(*dp_copy), std::move(*product), g_stop_requested);
+            rt->start();
+        }
         eng.run();
         done = true;
+        g_stop_requested.store(true);
+        if (rt) rt->join();
         if (echo.joinable()) echo.join();
         g_engine.store(nullptr);
         std::fprintf(stderr, "ipsecd: %s\n", eng.summary_line().c_str());
         if (print_counters) std::printf("%s\n", eng.counters_json().dump().c_str());
         std::fflush(stdout);
+        if (rt && rt->exit_code() != 0) return rt->exit_code();
     } catch (const dataplane::config_error& e) {
         std::fprintf(stderr, "ipsecd: %s\n", e.what());
         return 2;

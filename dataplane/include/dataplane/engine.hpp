@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -45,6 +47,9 @@ public:
     rte_mempool* pool();
 
     [[nodiscard]] nlohmann::json counters_json() const;
+    // Drop counters by reason (data-plane and ESP reasons, non-zero only); reads no table, so
+    // any thread may call it.
+    [[nodiscard]] std::map<std::string, std::uint64_t> drop_counters() const;
     [[nodiscard]] std::string summary_line() const;
 
     struct state;

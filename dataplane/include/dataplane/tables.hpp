@@ -42,7 +42,30 @@ struct in_sa_entry {
     std::shared_ptr<esp::inbound_sa> sa;
     std::uint32_t spi = 0;
     ipv4 local = 0;  // outer destination the peer sends to
+    // A decrypted packet must hit an in-direction PROTECT policy whose sa_handle equals this tag
+    // (RFC 4301 5.2 step 4). Static SAs: their index in in_sas. Dynamic SAs: their tunnel's tag,
+    // so every SA of a tunnel (old and new during a rekey) passes its policies.
+    std::uint32_t policy_tag = 0;
 };
+
+// An extra local address (a VIP) on a port: answered by ARP and accepted as ours.
+struct local_address {
+    std::uint16_t port = 0;
+    ipv4 addr = 0;
+};
+
+// What ipsecd's control side adds to the static configuration at run time (IKE-negotiated SAs,
+// tunnel policies, VIPs). SA objects are created by the caller and shared with earlier
+// snapshots. Out policies: sa_handle indexes out_sas, or spd::no_sa (PROTECT without an SA yet:
+// dropped as policy_no_sa, never sent in clear). In policies: sa_handle is a tag matched against
+// in_sa_entry::policy_tag of the dynamic in_sas (both below dynamic_tag_base).
+struct dynamic_entries {
+    std::vector<local_address> vips;
+    std::vector<out_sa_entry> out_sas;
+    std::vector<in_sa_entry> in_sas;
+    std::vector<spd::policy> policies;
+};
+inline constexpr std::uint32_t dynamic_tag_base = 0x40000000u;
 
 struct tables {
     route_table routes;
@@ -52,6 +75,18 @@ struct tables {
     std::vector<out_sa_entry> out_sas;  // spd::policy::sa_handle of out policies indexes this
     std::vector<in_sa_entry> in_sas;    // ... of in policies indexes this
     std::unordered_map<std::uint32_t, std::uint32_t> sad;  // SPI -> in_sas index
+    std::vector<local_address> vips;    // run-time VIPs (beside ports[].ip and ports[].vips)
+
+    [[nodiscard]] bool owns_vip(std::size_t port, ipv4 a) const {
+        for (const auto& v : vips)
+            if (v.addr == a && v.port == port) return true;
+        return false;
+    }
+    [[nodiscard]] bool is_vip(ipv4 a) const {
+        for (const auto& v : vips)
+            if (v.addr == a) return true;
+        return false;
+    }
 
     [[nodiscard]] const in_sa_entry* find_inbound(std::uint32_t spi, std::uint32_t& index) const {
         auto it = sad.find(spi);
@@ -69,5 +104,13 @@ std::vector<spd::policy> parse_policy_object(const nlohmann::json& obj, spd::act
 // resolved against SA names (direction must agree), classifiers compiled. config_error on
 // any inconsistency.
 std::unique_ptr<tables> build_tables(const config& c);
+// The same plus run-time entries (appended after the static ones; see dynamic_entries).
+// config_error("dynamic...", ...) on an inconsistency (duplicate inbound SPI, bad handle).
+std::unique_ptr<tables> build_tables(const config& c, const dynamic_entries& d);
+
+// An outbound/inbound table entry for an SA config (the SA object is created here); nullopt
+// with `error` set (no key material in it) when esp refuses the config.
+std::optional<out_sa_entry> make_out_sa_entry(const std::string& name, const esp::sa_config& sc, std::string& error);
+std::optional<in_sa_entry> make_in_sa_entry(const std::string& name, const esp::sa_config& sc, std::string& error);
 
 } // namespace dataplane

@@ -41,6 +41,11 @@ public:
     // Throws std::invalid_argument at start-up for unparsable proposals.
     void add_peer(peer_config cfg);
     [[nodiscard]] const std::vector<std::unique_ptr<peer_config>>& peers() const { return _peers; }
+    // Forgets the named configuration (ipsecd: a tunnel removed or replaced). Its established IKE
+    // SAs send INFORMATIONAL { D } once (no wait for the answer: the configuration goes now) and
+    // every IKE SA of it is destroyed, removing its CHILD SAs from the installer. False when
+    // no configuration has that name.
+    bool remove_peer(const std::string& peer_name, bool send_delete = true);
 
     // Starts IKE_SA_INIT + IKE_AUTH (with the first CHILD SA) towards the named peer; returns
     // the IKE SA's unique id.
@@ -59,6 +64,8 @@ public:
     [[nodiscard]] std::size_t dropped() const { return _dropped; }
     // The last failure reason of any IKE SA (destroyed ones included), for status and tests.
     [[nodiscard]] const std::string& last_error() const { return _last_error; }
+    // The last failure reason of an IKE SA of this configuration ("" if none since add_peer).
+    [[nodiscard]] std::string last_error(const std::string& peer_name) const;
 
 private:
     void receive(const udp_endpoint& local, const udp_endpoint& remote, std::span<const std::uint8_t> data);
@@ -73,6 +80,7 @@ private:
     std::uint32_t _next_id = 1;
     std::size_t _dropped = 0;
     std::string _last_error;
+    std::map<std::string, std::string> _peer_errors;  // peer_config::name -> last failure
 };
 
 } // namespace ike

@@ -1,0 +1,177 @@
+// The IKE endpoint's SA installer in ipsecd (see sa_table.hpp).
+#include "sa_table.hpp"
+
+#include <esp/algorithms.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ipsecd {
+
+namespace {
+std::optional<esp::ip_address> to_esp_address(const boost::asio::ip::address& a) {
+    if (!a.is_v4()) return std::nullopt;
+    return esp::ip_address::v4(a.to_v4().to_uint());
+}
+const char* dir_name(ike::sa_direction d) { return d == ike::sa_direction::inbound ? "inbound" : "outbound"; }
+} // namespace
+
+std::optional<esp::sa_config> to_esp_config(const ike::esp_sa_install& sa, std::uint32_t replay_window,
+                                            std::string& error) {
+    esp::sa_config c;
+    c.spi = sa.spi;
+    auto src = to_esp_address(sa.tunnel_src), dst = to_esp_address(sa.tunnel_dst);
+    if (!src || !dst) {
+        error = "outer addresses must be IPv4";
+        return std::nullopt;
+    }
+    c.src = *src;
+    c.dst = *dst;
+    auto enc = esp::parse_enc(sa.encryption);
+    if (!enc) {
+        error = "encryption '" + sa.encryption + "' not supported by the data plane";
+        return std::nullopt;
+    }
+    c.enc = *enc;
+    auto integ = esp::parse_integ(sa.integrity.empty() ? "none" : sa.integrity);
+    if (!integ) {
+        error = "integrity '" + sa.integrity + "' not supported by the data plane";
+        return std::nullopt;
+    }
+    c.integ = *integ;
+    c.enc_key = sa.encryption_key;
+    c.integ_key = sa.integrity_key;
+    c.esn = sa.esn;
+    c.replay_window = replay_window;
+    if (sa.encap) c.natt = esp::udp_encap{sa.encap->src_port, sa.encap->dst_port};
+    if (auto why = esp::validate(c); !why.empty()) {
+        error = why;
+        return std::nullopt;
+    }
+    return c;
+}
+
+sa_table::sa_table(publish_fn publish, log_fn log) : _publish(std::move(publish)), _log(std::move(log)) {}
+
+void sa_table::set_tunnel(const std::string& uuid, std::vector<spd::policy> policies, std::uint32_t replay_window) {
+    auto [it, fresh] = _tunnels.try_emplace(uuid);
+    if (fresh) it->second.tag = _next_tag++;
+    it->second.replay_window = replay_window;
+    it->second.policies = std::move(policies);
+    for (auto& p : it->second.policies) p.sa = uuid;
+    republish();
+}
+
+void sa_table::remove_tunnel(const std::string& uuid) {
+    if (_tunnels.erase(uuid)) republish();
+}
+
+void sa_table::set_vips(std::vector<dataplane::local_address> vips) {
+    auto same = [](const dataplane::local_address& a, const dataplane::local_address& b) {
+        return a.port == b.port && a.addr == b.addr;
+    };
+    if (vips.size() == _vips.size() && std::equal(vips.begin(), vips.end(), _vips.begin(), same)) return;
+    _vips = std::move(vips);
+    republish();
+}
+
+void sa_table::install_sa(const ike::esp_sa_install& sa) {
+    auto it = _tunnels.find(sa.peer);
+    const char* dir = dir_name(sa.direction);
+    if (it == _tunnels.end()) {
+        ++_install_failures;
+        if (_log) _log(sa.peer, fmt::format("{} ESP SA {:08x} not installed: no such tunnel", dir, sa.spi));
+        return;
+    }
+    auto& t = it->second;
+    std::string err;
+    auto cfg = to_esp_config(sa, t.replay_window, err);
+    const auto name = fmt::format("{}/{}/{:08x}", sa.peer, sa.direction == ike::sa_direction::inbound ? "in" : "out", sa.spi);
+    if (cfg && sa.direction == ike::sa_direction::outbound) {
+        auto e = dataplane::make_out_sa_entry(name, *cfg, err);
+        if (e) {
+            t.out.push_back({sa.reqid, std::move(*e)});
+            if (_log) _log(sa.peer, fmt::format("installed outbound ESP SA {:08x} reqid {} ({}{}{})", sa.spi, sa.reqid,
+                                                sa.encryption, sa.integrity.empty() ? "" : "/", sa.integrity));
+            return republish();
+        }
+    } else if (cfg) {
+        bool dup = false;
+        for (const auto& [u, other] : _tunnels)
+            for (const auto& r : other.in) dup = dup || r.entry.spi == sa.spi;
+        if (dup) {
+            err = "inbound SPI already installed";
+        } else if (auto e = dataplane::make_in_sa_entry(name, *cfg, err)) {
+            e->policy_tag = t.tag;
+            t.in.push_back({sa.reqid, std::move(*e)});
+            if (_log) _log(sa.peer, fmt::format("installed inbound ESP SA {:08x} reqid {}", sa.spi, sa.reqid));
+            return republish();
+        }
+    }
+    ++_install_failures;
+    if (_log) _log(sa.peer, fmt::format("{} ESP SA {:08x} not installed: {}", dir, sa.spi, err));
+}
+
+void sa_table::remove_sa(ike::sa_direction direction, std::uint32_t spi) {
+    for (auto& [uuid, t] : _tunnels) {
+        if (direction == ike::sa_direction::outbound) {
+            auto it = std::find_if(t.out.begin(), t.out.end(), [&](const out_rec& r) { return r.entry.sa->spi() == spi; });
+            if (it == t.out.end()) continue;
+            t.out.erase(it);
+        } else {
+            auto it = std::find_if(t.in.begin(), t.in.end(), [&](const in_rec& r) { return r.entry.spi == spi; });
+            if (it == t.in.end()) continue;
+            t.in.erase(it);
+        }
+        if (_log) _log(uuid, fmt::format("removed {} ESP SA {:08x}", dir_name(direction), spi));
+        return republish();
+    }
+}
+
+dataplane::dynamic_entries sa_table::describe() const {
+    dataplane::dynamic_entries d;
+    d.vips = _vips;
+    for (const auto& [uuid, t] : _tunnels) {
+        std::uint32_t out_handle = spd::no_sa;
+        for (const auto& r : t.out) {
+            out_handle = std::uint32_t(d.out_sas.size());  // the last one pushed = the newest
+            d.out_sas.push_back(r.entry);
+        }
+        for (const auto& r : t.in) d.in_sas.push_back(r.entry);
+        for (auto p : t.policies) {
+            if (p.act == spd::action::protect)
+                p.sa_handle = p.dir == spd::direction::out ? out_handle : t.tag;
+            d.policies.push_back(std::move(p));
+        }
+    }
+    return d;
+}
+
+void sa_table::republish() {
+    if (_publish) _publish(describe());
+}
+
+std::vector<sa_table::sa_view> sa_table::sas_of(const std::string& uuid) const {
+    std::vector<sa_view> v;
+    auto it = _tunnels.find(uuid);
+    if (it == _tunnels.end()) return v;
+    for (const auto& r : it->second.out) {
+        const auto& c = r.entry.sa->counters();
+        v.push_back({uuid, ike::sa_direction::outbound, r.entry.sa->spi(), r.reqid, c.packets, c.bytes, c.drops_total()});
+    }
+    for (const auto& r : it->second.in) {
+        const auto& c = r.entry.sa->counters();
+        v.push_back({uuid, ike::sa_direction::inbound, r.entry.spi, r.reqid, c.packets, c.bytes, c.drops_total()});
+    }
+    return v;
+}
+
+std::optional<sa_table::sa_view> sa_table::find(ike::sa_direction direction, std::uint32_t spi) const {
+    for (const auto& [uuid, t] : _tunnels)
+        for (const auto& v : sas_of(uuid))
+            if (v.direction == direction && v.spi == spi) return v;
+    return std::nullopt;
+}
+
+} // namespace ipsecd
