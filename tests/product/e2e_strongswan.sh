@@ -1,0 +1,198 @@
+#!/bin/bash
+# End to end: ipsecd's product mode against strongSwan (charon, kernel-libipsec) in network
+# namespaces built by tools/demo/topology.sh (site A host -- ipsecd over net_af_packet --
+# "internet" 203.0.113.0/24 -- charon -- site B host). Each step is asserted:
+#   1. VIP + tunnel created with ipsecctl (product defaults: IKE aes256-sha256-modp1024, ESP
+#      aes256-sha256-modp2048), status Ready, ping A -> B and B -> A, `tunnel sas` shows an
+#      INSTALLED CHILD SA with packet counters > 0 both ways
+#   2. charon initiates: charon tears the IKE SA down (DELETE), we go Disconnected, charon
+#      initiates again, we answer: Ready, ping
+#   3. reconnect: new IKE SA (other SPIs), Ready, ping
+#   4. disable: charon sees the DELETE, status Disconnected, traffic does not pass (nor leaves
+#      in clear); enable: Ready, ping
+#   5. kill -9 ipsecd and start it again: the tunnel comes back by itself, ping
+#   6. proposal mismatch: charon initiating with aes128-sha1-modp2048 is refused, our tunnel
+#      log names both offers; our tunnel modified to aes-128 reports NO_PROPOSAL_CHOSEN with
+#      our offer as statusReason
+#   7. delete: charon no longer lists the SA
+# Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+export IPSECD=${1:?usage: $0 ipsecd ipsecctl}
+export IPSECCTL=${2:?usage: $0 ipsecd ipsecctl}
+export TOPO=${TOPO:-e2e$$}
+PY=/usr/bin/python3
+# shellcheck source=../../tools/demo/topology.sh
+. "$HERE/../../tools/demo/topology.sh"
+
+if ! why=$(topo_check); then
+    echo "SKIP: $why"
+    exit 77
+fi
+trap topo_down EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+    echo "FAIL: $*"
+    for f in ipsecd.log charon.log; do
+        [ -f "$TOPO_DIR/$f" ] && { echo "--- last lines of $f"; tail -40 "$TOPO_DIR/$f"; }
+    done
+    [ -S "$TOPO_DIR/api.sock" ] && { echo "--- tunnel log"; topo_ctl tunnel log t1 2>&1 | tail -30; }
+    exit 1
+}
+ok() { echo "ok   $*"; }
+jq_py() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+ping_a_b() { ip netns exec "$NS_AH" ping -c "${1:-3}" -i 0.2 -W 2 "$TOPO_HOST_B" > /dev/null; }
+ping_b_a() { ip netns exec "$NS_BH" ping -c "${1:-3}" -i 0.2 -W 2 "$TOPO_HOST_A" > /dev/null; }
+# ping until it works (the first packets may meet an SA being replaced or ARP)
+ping_until() {
+    local i
+    for i in $(seq 1 20); do ip netns exec "$NS_AH" ping -c 1 -W 1 "$TOPO_HOST_B" > /dev/null && return 0; done
+    return 1
+}
+charon_has_sa() { topo_swanctl --list-sas 2>/dev/null | grep -q "site-a.*ESTABLISHED"; }
+wait_charon_sa() {  # wait_charon_sa yes|no
+    local i
+    for i in $(seq 1 50); do
+        if charon_has_sa; then [ "$1" = yes ] && return 0; else [ "$1" = no ] && return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+ike_spi() { topo_ctl --json tunnel sas t1 | jq_py 'd["ikeSas"][0]["spiI"] if d["ikeSas"] else ""'; }
+
+PSK="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+topo_up || fail "namespaces"
+topo_charon_start "connections {
+  site-a {
+    local_addrs = $TOPO_PEER
+    remote_addrs = 203.0.113.10
+    version = 2
+    proposals = aes256-sha256-modp1024
+    local {
+      auth = psk
+      id = $TOPO_PEER
+    }
+    remote {
+      auth = psk
+      id = 203.0.113.10
+    }
+    children {
+      site-a-net {
+        local_ts = $TOPO_SITE_B_NET
+        remote_ts = $TOPO_SITE_A_NET
+        esp_proposals = aes256-sha256-modp2048
+        start_action = none
+      }
+    }
+  }
+  mismatch {
+    local_addrs = $TOPO_PEER
+    remote_addrs = 203.0.113.10
+    version = 2
+    proposals = aes128-sha1-modp2048
+    local {
+      auth = psk
+      id = $TOPO_PEER
+    }
+    remote {
+      auth = psk
+      id = 203.0.113.10
+    }
+    children {
+      mismatch-net {
+        local_ts = $TOPO_SITE_B_NET
+        remote_ts = $TOPO_SITE_A_NET
+        esp_proposals = aes128-sha1
+        start_action = none
+      }
+    }
+  }
+}
+secrets {
+  ike-site-a {
+    id-1 = 203.0.113.10
+    id-2 = $TOPO_PEER
+    secret = \"$PSK\"
+  }
+}" || fail "charon did not start"
+
+topo_ipsecd_config
+topo_ipsecd_start || fail "ipsecd did not start"
+
+# 1. create, Ready, ping, SAs and counters
+topo_ctl vip create --name v1 --network public --required-ip 203.0.113.10 > /dev/null || fail "vip create"
+printf '%s\n' "$PSK" > "$TOPO_DIR/psk"
+topo_ctl tunnel create --name t1 --vip v1 --peer-address "$TOPO_PEER" --peer-cidr "$TOPO_SITE_B_NET" \
+    --l3-network vpc-a --auth-key-file "$TOPO_DIR/psk" > /dev/null || fail "tunnel create"
+topo_wait_status t1 Ready 40 || fail "1: tunnel not Ready"
+ping_until || fail "1: no ping A -> B"
+ping_a_b 3 || fail "1: ping A -> B lost packets"
+ping_b_a 3 || fail "1: ping B -> A"
+SAS=$(topo_ctl --json tunnel sas t1) || fail "tunnel sas"
+echo "$SAS" | jq_py 'all([len(d["ikeSas"]) == 1, d["ikeSas"][0]["state"] == "ESTABLISHED",
+    d["ikeSas"][0]["algorithms"].startswith("aes256-sha256"), d["ikeSas"][0]["algorithms"].endswith("modp1024"),
+    d["ikeSas"][0]["childSas"][0]["state"] == "INSTALLED",
+    d["ikeSas"][0]["childSas"][0]["packetsIn"] > 0, d["ikeSas"][0]["childSas"][0]["packetsOut"] > 0,
+    d["ikeSas"][0]["childSas"][0]["bytesIn"] > 0])' | grep -q True || fail "1: tunnel sas: $SAS"
+topo_swanctl --list-sas | grep -q "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_1024" ||
+    fail "1: charon's IKE SA is not aes256-sha256-modp1024"
+wait_charon_sa yes || fail "1: charon has no SA"
+topo_ctl tunnel log t1 | grep -q "$PSK" && fail "1: the PSK appears in the tunnel log"
+grep -q "$PSK" "$TOPO_DIR/ipsecd.log" && fail "1: the PSK appears in ipsecd's log"
+ok "1: tunnel Ready, ping both ways, CHILD SA INSTALLED with counters"
+
+# 2. charon initiates
+topo_swanctl --terminate --ike site-a --timeout 5 > /dev/null 2>&1
+topo_wait_status t1 Disconnected 15 || fail "2: no Disconnected after charon's DELETE"
+topo_swanctl --initiate --child site-a-net --timeout 15 > "$TOPO_DIR/initiate.out" 2>&1 ||
+    fail "2: charon could not initiate: $(tail -5 "$TOPO_DIR/initiate.out")"
+topo_wait_status t1 Ready 20 || fail "2: not Ready after charon initiated"
+[ "$(topo_ctl --json tunnel sas t1 | jq_py 'd["ikeSas"][0]["initiator"]')" = False ] || fail "2: we are not the responder"
+ping_until && ping_b_a 2 || fail "2: no ping after charon initiated"
+ok "2: charon initiated, we answered, ping"
+
+# 3. reconnect
+OLD=$(ike_spi)
+topo_ctl tunnel reconnect t1 > /dev/null || fail "3: reconnect"
+topo_wait_status t1 Ready 20 || fail "3: not Ready after reconnect"
+NEW=$(ike_spi)
+[ -n "$NEW" ] && [ "$NEW" != "$OLD" ] || fail "3: the IKE SA was not replaced ($OLD -> $NEW)"
+ping_until && ping_a_b 2 || fail "3: no ping after reconnect"
+ok "3: reconnect: new IKE SA $NEW, ping"
+
+# 4. disable / enable
+topo_ctl tunnel disable t1 > /dev/null || fail "4: disable"
+topo_wait_status t1 Disconnected 10 || fail "4: not Disconnected when disabled"
+wait_charon_sa no || fail "4: charon still has the SA after disable"
+ip netns exec "$NS_AH" ping -c 2 -W 1 "$TOPO_HOST_B" > /dev/null 2>&1 && fail "4: traffic passes while disabled"
+topo_ctl tunnel enable t1 > /dev/null || fail "4: enable"
+topo_wait_status t1 Ready 20 || fail "4: not Ready after enable"
+ping_until && ping_a_b 2 || fail "4: no ping after enable"
+ok "4: disable (DELETE seen by charon, no traffic) and enable"
+
+# 5. kill -9 and restart: the tunnel comes back by itself
+topo_ipsecd_stop KILL
+topo_ipsecd_start || fail "5: ipsecd did not restart"
+topo_wait_status t1 Ready 40 || fail "5: tunnel not back after restart"
+ping_until && ping_a_b 2 || fail "5: no ping after restart"
+ok "5: kill -9 + restart: tunnel Ready again, ping"
+
+# 6. proposal mismatch, both directions
+topo_swanctl --initiate --child mismatch-net --timeout 10 > /dev/null 2>&1 && fail "6: the mismatched proposal was accepted"
+topo_ctl tunnel log t1 -n 300 > "$TOPO_DIR/t1.log" 2>&1
+grep -q "NO_PROPOSAL_CHOSEN: peer offered .*aes128.*we accept .*aes256" "$TOPO_DIR/t1.log" ||
+    fail "6: the refused proposal with both offers is not in the tunnel log: $(tail -5 "$TOPO_DIR/t1.log")"
+topo_ctl tunnel modify t1 --ike-encryption aes-128 > /dev/null || fail "6: modify"
+topo_wait_status t1 Disconnected 40 || fail "6: no Disconnected after the mismatched modify"
+REASON=$(topo_ctl --json tunnel show t1 | jq_py 'd["inventory"]["statusReason"]')
+echo "$REASON" | grep -q "NO_PROPOSAL_CHOSEN.*aes128" || fail "6: statusReason: $REASON"
+ok "6: proposal mismatch: log '$(grep -o 'NO_PROPOSAL_CHOSEN: peer offered.*' "$TOPO_DIR/t1.log" | head -1)'; statusReason '$REASON'"
+topo_ctl tunnel modify t1 --ike-encryption aes-256 > /dev/null || fail "6: modify back"
+topo_wait_status t1 Ready 40 || fail "6: not Ready after the modify back"
+
+# 7. delete
+topo_ctl tunnel delete t1 > /dev/null || fail "7: delete"
+wait_charon_sa no || fail "7: charon still lists the SA after the delete"
+ok "7: delete: charon has no SA left"
+echo "product:e2e_strongswan: all steps passed"
