@@ -93,7 +93,7 @@ drop_reason locate_esp(const pkt& p, esp_location& info) {
 
 namespace {
 
-struct prep {
+struct decap_prep {
     std::uint64_t seq = 0;
     std::uint8_t* ct = nullptr;
     std::uint32_t ct_len = 0;
@@ -127,7 +127,7 @@ bool decap_ecn(std::uint8_t* inner, std::uint8_t outer_ecn) {
 void inbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::inbound, counters); }
 
 std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_reason> results, std::size_t& consumed) {
-    std::array<prep, max_burst> pr;
+    std::array<decap_prep, max_burst> pr;
     std::array<crypto_op, max_burst> ops;
     std::array<std::uint8_t, max_burst> which;
     alignas(16) std::array<std::array<std::uint8_t, 64>, max_burst> tags;
@@ -170,7 +170,7 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
         std::uint8_t* iv = esp + 8;
         std::uint8_t* ct = iv + iv_len;
         std::uint8_t* icvp = ct + ct_len;
-        pr[i] = prep{seq, ct, ct_len, std::uint8_t(loc.outer_tos & 3)};
+        pr[i] = decap_prep{seq, ct, ct_len, std::uint8_t(loc.outer_tos & 3)};
         crypto_op& op = ops[k];
         op.data = ct;
         op.len = ct_len;
@@ -212,7 +212,7 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
     for (std::size_t j = 0; j < k; ++j) {
         const std::size_t i = which[j];
         pkt& p = pkts[i];
-        const prep& q = pr[i];
+        const decap_prep& q = pr[i];
         if (!ops[j].ok) { drop(i, drop_reason::icv); continue; }
         if (!window.update(q.seq)) { drop(i, drop_reason::replay); continue; }
         if (life.hard_fired) { drop(i, drop_reason::lifetime); continue; }
@@ -282,7 +282,9 @@ sa_result<inbound_sa> inbound_sa::create(const sa_config& cfg) {
     im->icv = icv_len(cfg.enc, cfg.integ);
     im->aead = ep.aead;
     im->esn = cfg.esn;
-    im->window = replay_window(cfg.replay_window, cfg.esn);
+    // ESN: the receive window starts at the configured first sequence number (both ends of an
+    // SA share the config), so an SA that starts near or past 2^32 infers seq_hi correctly.
+    im->window = replay_window(cfg.replay_window, cfg.esn, cfg.esn ? cfg.initial_seq : 1);
     im->life.soft = cfg.soft;
     im->life.hard = cfg.hard;
     im->cold.on_lifetime = cfg.on_lifetime;

@@ -5,7 +5,8 @@
 
 namespace esp {
 
-replay_window::replay_window(std::uint32_t size, bool esn) : _size(size), _esn(esn) {}
+replay_window::replay_window(std::uint32_t size, bool esn, std::uint64_t first)
+    : _top(first == 0 ? 0 : first - 1), _size(size), _esn(esn) {}
 
 std::uint64_t replay_window::infer(std::uint32_t seq_lo, std::uint64_t assumed_top) const {
     if (!_esn) return seq_lo;

@@ -15,7 +15,10 @@ public:
     static constexpr std::uint32_t blocks = 128;
 
     // size 0 = anti-replay off (sequence numbers are still tracked for ESN inference).
-    explicit replay_window(std::uint32_t size = 64, bool esn = false);
+    // first = the first sequence number the peer sends: the window starts just below it (top =
+    // first - 1, nothing marked), so that ESN inference (RFC 4303 A2.2) finds the right 2^32
+    // subspace from the first packet, e.g. for an SA that starts near or beyond 2^32.
+    explicit replay_window(std::uint32_t size = 64, bool esn = false, std::uint64_t first = 1);
 
     // Full 64-bit sequence number for the 32 bits on the wire (identity without ESN).
     [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo) const { return infer(seq_lo, _top); }

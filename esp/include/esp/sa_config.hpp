@@ -76,7 +76,8 @@ struct sa_config {
     lifetime_callback on_lifetime;
     df_policy df = df_policy::copy;
     std::uint8_t ttl = 64;          // outer IPv4 TTL / IPv6 hop limit
-    std::uint64_t initial_seq = 1;  // outbound: first sequence number (64-bit with ESN), >= 1
+    std::uint64_t initial_seq = 1;  // outbound: first sequence number (64-bit with ESN), >= 1;
+                                    // inbound with ESN: the replay window starts just below it
     backend_kind backend = backend_kind::ipsecmb;
     // Outbound CBC IVs; null = a per-SA CSPRNG (AES-CTR keyed from RAND_bytes). Tests inject a
     // fixed source to compare backends byte for byte. GCM IVs are the sequence number.
