@@ -11,10 +11,11 @@
 #   4. disable: charon sees the DELETE, status Disconnected, traffic does not pass (nor leaves
 #      in clear); enable: Ready, ping
 #   5. kill -9 ipsecd and start it again: the tunnel comes back by itself, ping
-#   6. proposal mismatch: charon initiating with aes128-sha1-modp2048 is refused, our tunnel
+#   6. SIGTERM: charon sees the DELETE, ipsecd exits 0; started again, the tunnel is back
+#   7. proposal mismatch: charon initiating with aes128-sha1-modp2048 is refused, our tunnel
 #      log names both offers; our tunnel modified to aes-128 reports NO_PROPOSAL_CHOSEN with
 #      our offer as statusReason
-#   7. delete: charon no longer lists the SA
+#   8. delete: charon no longer lists the SA
 # Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -178,21 +179,34 @@ topo_wait_status t1 Ready 40 || fail "5: tunnel not back after restart"
 ping_until && ping_a_b 2 || fail "5: no ping after restart"
 ok "5: kill -9 + restart: tunnel Ready again, ping"
 
-# 6. proposal mismatch, both directions
-topo_swanctl --initiate --child mismatch-net --timeout 10 > /dev/null 2>&1 && fail "6: the mismatched proposal was accepted"
+# 6. SIGTERM: IKE SAs deleted (charon sees the DELETE), clean exit; the tunnel comes back after
+#    the next start
+kill -TERM "$TOPO_IPSECD_PID"
+wait "$TOPO_IPSECD_PID"
+RC=$?
+TOPO_IPSECD_PID=""
+[ "$RC" = 0 ] || fail "6: ipsecd exited $RC on SIGTERM"
+wait_charon_sa no || fail "6: charon still has the SA after ipsecd's SIGTERM"
+topo_ipsecd_start || fail "6: ipsecd did not restart"
+topo_wait_status t1 Ready 40 || fail "6: tunnel not back after the clean restart"
+ping_until || fail "6: no ping after the clean restart"
+ok "6: SIGTERM: DELETE seen by charon, exit 0; restarted, Ready"
+
+# 7. proposal mismatch, both directions
+topo_swanctl --initiate --child mismatch-net --timeout 10 > /dev/null 2>&1 && fail "7: the mismatched proposal was accepted"
 topo_ctl tunnel log t1 -n 300 > "$TOPO_DIR/t1.log" 2>&1
 grep -q "NO_PROPOSAL_CHOSEN: peer offered .*aes128.*we accept .*aes256" "$TOPO_DIR/t1.log" ||
-    fail "6: the refused proposal with both offers is not in the tunnel log: $(tail -5 "$TOPO_DIR/t1.log")"
-topo_ctl tunnel modify t1 --ike-encryption aes-128 > /dev/null || fail "6: modify"
-topo_wait_status t1 Disconnected 40 || fail "6: no Disconnected after the mismatched modify"
+    fail "7: the refused proposal with both offers is not in the tunnel log: $(tail -5 "$TOPO_DIR/t1.log")"
+topo_ctl tunnel modify t1 --ike-encryption aes-128 > /dev/null || fail "7: modify"
+topo_wait_status t1 Disconnected 40 || fail "7: no Disconnected after the mismatched modify"
 REASON=$(topo_ctl --json tunnel show t1 | jq_py 'd["inventory"]["statusReason"]')
-echo "$REASON" | grep -q "NO_PROPOSAL_CHOSEN.*aes128" || fail "6: statusReason: $REASON"
-ok "6: proposal mismatch: log '$(grep -o 'NO_PROPOSAL_CHOSEN: peer offered.*' "$TOPO_DIR/t1.log" | head -1)'; statusReason '$REASON'"
-topo_ctl tunnel modify t1 --ike-encryption aes-256 > /dev/null || fail "6: modify back"
-topo_wait_status t1 Ready 40 || fail "6: not Ready after the modify back"
+echo "$REASON" | grep -q "NO_PROPOSAL_CHOSEN.*aes128" || fail "7: statusReason: $REASON"
+ok "7: proposal mismatch: log '$(grep -o 'NO_PROPOSAL_CHOSEN: peer offered.*' "$TOPO_DIR/t1.log" | head -1)'; statusReason '$REASON'"
+topo_ctl tunnel modify t1 --ike-encryption aes-256 > /dev/null || fail "7: modify back"
+topo_wait_status t1 Ready 40 || fail "7: not Ready after the modify back"
 
-# 7. delete
-topo_ctl tunnel delete t1 > /dev/null || fail "7: delete"
-wait_charon_sa no || fail "7: charon still lists the SA after the delete"
-ok "7: delete: charon has no SA left"
+# 8. delete
+topo_ctl tunnel delete t1 > /dev/null || fail "8: delete"
+wait_charon_sa no || fail "8: charon still lists the SA after the delete"
+ok "8: delete: charon has no SA left"
 echo "product:e2e_strongswan: all steps passed"

@@ -33,6 +33,8 @@ control::tunnel_plan sample_plan(const std::string& uuid = "t1") {
     pc.ike_lifetime_s = 7200;
     pc.child_lifetime_s = 1800;
     pc.nat_t = control::nat_t_mode::force;
+    pc.dpd_delay_s = 45;
+    pc.dpd = control::dpd_action::clear;
     pc.local_cidrs = {cidr("10.1.0.0/24")};
     pc.peer_cidrs = {cidr("10.2.0.0/24"), cidr("10.3.0.0/16")};
     for (const auto& l : pc.local_cidrs)
@@ -90,6 +92,8 @@ TEST_CASE("plan -> ike::peer_config", "[product][translate]") {
     CHECK(c->force_encap);
     CHECK(c->ike_lifetime_seconds == 7200);
     CHECK(c->child_lifetime_seconds == 1800);
+    CHECK(c->dpd_delay == std::chrono::seconds(45));
+    CHECK(c->dpd_action == ike::peer_config::dead_peer_action::clear);
     REQUIRE(c->local_ts.size() == 1);
     CHECK(c->local_ts[0].to_string() == "10.1.0.0/24");
     REQUIRE(c->peer_ts.size() == 2);

@@ -43,6 +43,11 @@ bool same_ike(const control::peer_config& a, const control::peer_config& b) {
            cidrs_equal(a.local_cidrs, b.local_cidrs) && cidrs_equal(a.peer_cidrs, b.peer_cidrs) && a.enabled == b.enabled;
 }
 
+std::int64_t seconds_until(const std::optional<ike::time_point>& t, ike::time_point now) {
+    if (!t) return -1;
+    return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(*t - now).count());
+}
+
 bool has_installed_child(const ike::ike_sa& sa) {
     return std::any_of(sa.children.begin(), sa.children.end(), [](const auto& c) {
         return c->installed && c->sm.state() != ike::child_sa_state::destroyed;
@@ -181,6 +186,7 @@ std::vector<control::ike_sa_info> product_engine::query_sas(const std::string& u
         i.algorithms = sa->ike_proposal_text;
         i.established_s = std::chrono::duration_cast<std::chrono::seconds>(now - sa->created_at).count();
         i.nat_detected = sa->nat_here || sa->nat_there;
+        i.rekey_in_s = seconds_until(sa->rekey_at, now);
         for (const auto& c : sa->children) {
             if (c->sm.state() == ike::child_sa_state::destroyed) continue;
             control::child_sa_info ci;
@@ -201,6 +207,8 @@ std::vector<control::ike_sa_info> product_engine::query_sas(const std::string& u
                 ci.packets_out = v->packets;
             }
             ci.udp_encap = sa->udp_encapsulation();
+            ci.rekey_in_s = seconds_until(c->rekey_at, now);
+            ci.expire_in_s = seconds_until(c->expire_at, now);
             i.children.push_back(std::move(ci));
         }
         out.push_back(std::move(i));

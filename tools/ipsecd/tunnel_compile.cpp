@@ -88,6 +88,12 @@ std::optional<ike::peer_config> to_ike_peer(const control::peer_config& p, std::
     c.force_encap = p.nat_t == control::nat_t_mode::force;
     c.ike_lifetime_seconds = p.ike_lifetime_s;
     c.child_lifetime_seconds = p.child_lifetime_s;
+    c.dpd_delay = std::chrono::seconds(p.dpd_delay_s);
+    switch (p.dpd) {
+    case control::dpd_action::restart: c.dpd_action = ike::peer_config::dead_peer_action::restart; break;
+    case control::dpd_action::clear: c.dpd_action = ike::peer_config::dead_peer_action::clear; break;
+    case control::dpd_action::hold: c.dpd_action = ike::peer_config::dead_peer_action::hold; break;
+    }
     return c;
 }
 

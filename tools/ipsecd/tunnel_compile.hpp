@@ -2,7 +2,8 @@
 // control's tunnel plan -> what the IKE endpoint and the data plane take (the translation lives
 // here because dataplane may not depend on ike or control):
 //   control::peer_config  -> ike::peer_config (name = tunnel uuid, strongSwan proposal text,
-//                            PSK, IDs, lifetimes, NAT-T force -> force_encap, CIDRs as TS)
+//                            PSK, IDs, lifetimes, DPD delay/action, NAT-T force -> force_encap,
+//                            CIDRs as TS)
 //   control::spd_policy   -> spd::policy (sa_handle resolved later by sa_table)
 #include <control/plan.hpp>
 #include <ike/config.hpp>
