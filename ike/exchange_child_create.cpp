@@ -159,8 +159,9 @@ bool respond_child_create(ike_sa& sa, const message& req, message& resp) {
     bool ike_rekey = sa_p && !sa_p->as<sa_payload>()->proposals.empty() &&
                      sa_p->as<sa_payload>()->proposals.front().protocol == protocol_id::ike;
     if (ike_rekey) return respond_ike_rekey(sa, req, resp);
-    if (sa.state() == ike_sa_state::rekeying) {
-        // RFC 7296 2.25: no new CHILD SAs on an IKE SA that is being rekeyed; try again later.
+    if (sa.state() == ike_sa_state::rekeying || sa.state() == ike_sa_state::rekeyed) {
+        // RFC 7296 2.25: no new or rekeyed CHILD SAs on an IKE SA that is being (or has been)
+        // rekeyed; the peer tries again later, on the new IKE SA.
         e.push_back(make_notify(notify_type::temporary_failure));
         return true;
     }

@@ -60,8 +60,10 @@ public:
             sa.log(log_level::info, fmt::format("CHILD SA {:08x}_i is gone, no rekey", _old_spi));
             return task_status::failed;
         }
-        if (sa.state() != ike_sa_state::established) {
-            // The IKE SA is being rekeyed or deleted: the CHILD SA moves (or goes) with it.
+        if (sa.state() != ike_sa_state::established || old->pending_outbound) {
+            // The IKE SA is being rekeyed or deleted (the CHILD SA moves or goes with it), or this
+            // CHILD SA is the fresh result of the peer's rekey whose DELETE has not arrived yet
+            // (the peer may not even have our response): later.
             retry_later(sa, *old);
             return task_status::failed;
         }
@@ -125,6 +127,13 @@ public:
         const auto& nr = n_p->as<nonce_payload>()->data;
         child_sa* old = sa.find_child_by_spi_in(_old_spi);
         child_sa* theirs = old && old->peer_rekey_spi ? sa.find_child_by_spi_in(old->peer_rekey_spi) : nullptr;
+        if (!old) {
+            // The winner's DELETE of the old CHILD SA overtook this response: the peer's rekey
+            // of it is the CHILD SA that names it as the one it replaces.
+            for (auto& c : sa.children)
+                if (c.get() != _offer.child && c->rekeys_spi == _old_spi && c->sm.state() == child_sa_state::installed)
+                    theirs = c.get();
+        }
         // RFC 7296 2.8.1: of two crossing rekeys, the one with the lowest nonce is redundant.
         bool lost = false;
         if (theirs) {

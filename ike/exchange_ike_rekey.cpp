@@ -77,6 +77,9 @@ void move_children(ike_sa& old, ike_sa& fresh) {
         fresh.children.push_back(std::move(c));
     }
     old.children.clear();
+    old.successor_id = fresh.unique_id;
+    old.tasks.move_queue_to(fresh.tasks);
+    fresh.tasks.initiate();
     old.log(log_level::info, fmt::format("IKE SA rekeyed to ike[{}] ({} CHILD SAs moved)", fresh.unique_id,
                                          fresh.children.size()));
 }
@@ -99,6 +102,7 @@ class ike_rekey_task final : public task {
 public:
     [[nodiscard]] exchange_type exchange() const override { return exchange_type::create_child_sa; }
     [[nodiscard]] std::string_view name() const override { return "CREATE_CHILD_SA(rekey IKE SA)"; }
+    [[nodiscard]] bool ike_level() const override { return true; }
 
     task_status build_request(ike_sa& sa, message& m) override {
         if (sa.state() != ike_sa_state::established && sa.state() != ike_sa_state::rekeying) {
@@ -234,10 +238,15 @@ std::unique_ptr<task> make_ike_rekey_task() { return std::make_unique<ike_rekey_
 bool respond_ike_rekey(ike_sa& sa, const message& req, message& resp) {
     auto& e = resp.encrypted;
     bool collision = sa.state() == ike_sa_state::rekeying;
-    if (!collision && (sa.state() != ike_sa_state::established || sa.tasks.busy())) {
-        // RFC 7296 2.25: an exchange of ours is under way (or the SA is on its way out).
+    // RFC 7296 2.25: not while we create or rekey a CHILD SA on it (that exchange would end on
+    // an SA that lost its CHILD SAs), nor when it is on its way out. Deletes and liveness checks
+    // in flight are fine: they find moved CHILD SAs through the successor.
+    bool child_busy = std::any_of(sa.children.begin(), sa.children.end(), [](const auto& c) {
+        return c->sm.state() == child_sa_state::created || c->sm.state() == child_sa_state::rekeying;
+    });
+    if (!collision && (sa.state() != ike_sa_state::established || child_busy)) {
         sa.log(log_level::info, fmt::format("peer rekeys the IKE SA while it is {}{}: TEMPORARY_FAILURE",
-                                            to_string(sa.state()), sa.tasks.busy() ? " and busy" : ""));
+                                            to_string(sa.state()), child_busy ? " with a CHILD SA exchange" : ""));
         e.push_back(make_notify(notify_type::temporary_failure));
         return true;
     }

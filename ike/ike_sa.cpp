@@ -149,6 +149,24 @@ child_sa* ike_sa::find_child_by_reqid(std::uint32_t reqid) {
     }
     return found;
 }
+std::pair<ike_sa*, child_sa*> ike_sa::locate_child_spi_in(std::uint32_t spi) {
+    ike_sa* s = this;
+    for (int hops = 0; s && hops < 4; ++hops) {
+        if (child_sa* c = s->find_child_by_spi_in(spi)) return {s, c};
+        s = s->successor_id && svc.find_sa ? svc.find_sa(s->successor_id) : nullptr;
+    }
+    return {nullptr, nullptr};
+}
+
+std::pair<ike_sa*, child_sa*> ike_sa::locate_child_spi_out(std::uint32_t spi) {
+    ike_sa* s = this;
+    for (int hops = 0; s && hops < 4; ++hops) {
+        if (child_sa* c = s->find_child_by_spi_out(spi)) return {s, c};
+        s = s->successor_id && svc.find_sa ? svc.find_sa(s->successor_id) : nullptr;
+    }
+    return {nullptr, nullptr};
+}
+
 child_sa* ike_sa::find_child_by_spi_out(std::uint32_t spi) {
     for (auto& c : children)
         if (c->spi_out == spi && c->sm.state() != child_sa_state::destroyed) return c.get();
@@ -338,7 +356,9 @@ std::optional<time_point> ike_sa::next_deadline() const {
     auto consider = [&](std::optional<time_point> t) {
         if (t && (!d || *t < *d)) d = t;
     };
-    if (!original_initiator && state() != ike_sa_state::established) consider(created_at + cfg.half_open_timeout);
+    // Half-open: only before IKE_AUTH completed (a rekeyed or deleting SA is not half-open, and a
+    // deadline on_timer would not act on would stall whoever waits for it).
+    if (!original_initiator && state() < ike_sa_state::established) consider(created_at + cfg.half_open_timeout);
     consider(keepalive_at);
     if (state() == ike_sa_state::established) {
         consider(rekey_at);
@@ -391,10 +411,9 @@ void ike_sa::child_timers(time_point now) {
         if (c.expire_at && now >= *c.expire_at) {
             // Hard lifetime (RFC 7296 2.8): the SA must not be used any longer.
             log(log_level::info, fmt::format("CHILD SA reqid {} {:08x}_i reached its hard lifetime", c.reqid, c.spi_in));
-            c.expire_at.reset();
-            c.rekey_at.reset();
-            child_sa_remove_outbound(*this, c);
-            tasks.queue(make_child_delete_spi_task(c.spi_in));
+            auto spi = c.spi_in;
+            child_sa_remove(*this, c);
+            tasks.queue(make_removed_child_delete_task(spi));
             if (cfg.child_recreate_on_expire) tasks.queue(make_child_create_task());
             continue;
         }

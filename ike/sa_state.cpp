@@ -37,7 +37,7 @@ std::string_view to_string(child_sa_state s) {
 namespace {
 using I = ike_sa_state;
 // Every state may go to destroyed (fatal error, timeout, peer delete); listed explicitly anyway.
-constexpr std::array<std::pair<I, I>, 21> ike_table{{
+constexpr std::array<std::pair<I, I>, 22> ike_table{{
     {I::created, I::init_sent},      // initiator sends IKE_SA_INIT
     {I::created, I::init_done},      // responder answered IKE_SA_INIT
     {I::created, I::destroyed},
@@ -51,6 +51,7 @@ constexpr std::array<std::pair<I, I>, 21> ike_table{{
     {I::auth_sent, I::established},  // initiator verified IKE_AUTH response
     {I::auth_sent, I::destroyed},
     {I::established, I::rekeying},
+    {I::established, I::rekeyed},    // IKE SA rekey responder: the peer replaced it
     {I::established, I::deleting},
     {I::established, I::destroyed},  // peer deleted us / liveness failed
     {I::rekeying, I::established},   // rekey failed or collision lost, SA kept

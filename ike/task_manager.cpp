@@ -11,6 +11,17 @@ namespace ike {
 
 void task_manager::queue(std::unique_ptr<task> t) { _queue.push_back(std::move(t)); }
 
+void task_manager::move_queue_to(task_manager& other) {
+    std::deque<std::unique_ptr<task>> keep;
+    while (!_queue.empty()) {
+        auto t = std::move(_queue.front());
+        _queue.pop_front();
+        if (t->ike_level()) keep.push_back(std::move(t));
+        else other._queue.push_back(std::move(t));
+    }
+    _queue = std::move(keep);
+}
+
 void task_manager::initiate() {
     if (_active || _queue.empty() || _sa.destroyed()) return;
     _active = std::move(_queue.front());

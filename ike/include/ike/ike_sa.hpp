@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ike::crypto {
@@ -104,6 +105,12 @@ public:
     // encapsulation is forced (RFC 7296 2.23, RFC 3948).
     void float_ports_if_needed();
     [[nodiscard]] bool udp_encapsulation() const { return nat_here || nat_there || nat_faked_by_peer || cfg.force_encap; }
+
+    // A CHILD SA by SPI here or, after an IKE SA rekey moved it, on the successor IKE SA (an
+    // exchange that started on this SA may finish after the move); with the SA that owns it.
+    std::pair<ike_sa*, child_sa*> locate_child_spi_in(std::uint32_t spi);
+    std::pair<ike_sa*, child_sa*> locate_child_spi_out(std::uint32_t spi);
+    std::uint32_t successor_id = 0;  // the IKE SA our CHILD SAs moved to (rekeyed)
 
     child_sa* find_child_by_reqid(std::uint32_t reqid);
     child_sa* find_child_by_spi_out(std::uint32_t spi);  // the peer's inbound SPI

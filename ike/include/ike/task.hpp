@@ -36,6 +36,8 @@ public:
     [[nodiscard]] virtual bool fatal() const { return false; }
     // Initiator: the request went unanswered through the whole retransmission schedule.
     virtual void timed_out(ike_sa&) {}
+    // About the IKE SA itself (rekey, delete): stays with it when its CHILD SAs move to a new one.
+    [[nodiscard]] virtual bool ike_level() const { return false; }
 };
 
 // Responder side: builds the response to one validated request. Returns false when the IKE SA
@@ -53,6 +55,8 @@ std::unique_ptr<task> make_child_rekey_task(std::uint32_t spi_in);
 // INFORMATIONAL { D(ESP) } for one CHILD SA by its inbound SPI (the old SA after a rekey, or the
 // redundant one after a rekey collision); a rekeyed SA's inbound half stays for the grace period.
 std::unique_ptr<task> make_child_delete_spi_task(std::uint32_t spi_in);
+// INFORMATIONAL { D(ESP, spi_in) } for a CHILD SA already removed here (hard lifetime).
+std::unique_ptr<task> make_removed_child_delete_task(std::uint32_t spi_in);
 std::unique_ptr<task> make_ike_delete_task();
 // CREATE_CHILD_SA { SA(IKE), Ni, KEi }: rekeys this IKE SA (exchange_ike_rekey.cpp).
 std::unique_ptr<task> make_ike_rekey_task();

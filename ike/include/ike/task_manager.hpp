@@ -28,6 +28,8 @@ public:
     void initiate();
     [[nodiscard]] bool busy() const { return _active != nullptr; }
     [[nodiscard]] std::size_t queued() const { return _queue.size(); }
+    // IKE SA rekey: the queued (not yet started) exchanges follow the CHILD SAs to the new SA.
+    void move_queue_to(task_manager& other);
 
     // Receive side, called by ike_sa::receive with the raw datagram (without non-ESP marker).
     // Returns true when the request was a retransmission of the last one and the cached
