@@ -148,7 +148,7 @@ TEST_CASE("plan policies -> spd policies", "[product][translate]") {
     CHECK(ps[0].name != ps[2].name);
 }
 
-TEST_CASE("sa_table: protect without an SA never bypasses; SAs join the snapshot", "[product][sa_table]") {
+TEST_CASE("sa_table: protect without an SA never bypasses, SAs join the snapshot", "[product][sa_table]") {
     dataplane::config cfg;  // no static entries
     std::unique_ptr<dataplane::tables> published;
     int publishes = 0;
