@@ -74,6 +74,10 @@ void move_children(ike_sa& old, ike_sa& fresh) {
         // A rekey queued on the old SA will not find it there any more: due again at once.
         if (c->sm.state() == child_sa_state::installed && !c->rekey_at && c->expire_at)
             c->rekey_at = old.svc.time.now();
+        // Its DELETE is in flight on the old SA, which may go before the answer comes: again on
+        // the new one (the peer finds it there; a duplicate names an SPI it no longer has).
+        if (c->sm.state() == child_sa_state::deleting && !c->remove_at)
+            fresh.tasks.queue(make_child_delete_spi_task(c->spi_in));
         fresh.children.push_back(std::move(c));
     }
     old.children.clear();

@@ -32,13 +32,16 @@ public:
             return task_status::done;
         }
         child_sa* c = _spi ? sa.find_child_by_spi_in(_spi) : sa.find_child_by_reqid(_reqid);
-        if (!c || c->sm.state() == child_sa_state::deleting) {
+        // By SPI a DELETE may be sent again: the first went out on an IKE SA that was rekeyed
+        // (and deleted) before it was answered (move_children).
+        if (!c || (c->sm.state() == child_sa_state::deleting && !_spi)) {
             sa.log(log_level::info, fmt::format("no CHILD SA {} {} to delete", _spi ? "SPI" : "reqid",
                                                 _spi ? fmt::format("{:08x}", _spi) : std::to_string(_reqid)));
             return task_status::failed;
         }
         _spi = c->spi_in;
-        _rekeyed = c->sm.state() == child_sa_state::rekeyed;
+        _rekeyed = c->sm.state() == child_sa_state::rekeyed ||
+                   (c->sm.state() == child_sa_state::deleting && !c->outbound_installed);
         c->rekey_at.reset();
         c->expire_at.reset();
         c->sm.transition(child_sa_state::deleting, [&](std::string_view s) {

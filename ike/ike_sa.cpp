@@ -125,7 +125,10 @@ void ike_sa::destroy(std::string_view why) {
 
 void ike_sa::peer_dead(std::string_view why) {
     if (destroyed()) return;
-    bool was_up = state() == ike_sa_state::established || state() == ike_sa_state::rekeying;
+    // A tunnel was up here: an IKE SA that still held CHILD SAs (not one they moved away from).
+    bool was_up = (state() == ike_sa_state::established || state() == ike_sa_state::rekeying) &&
+                  std::any_of(children.begin(), children.end(),
+                              [](const auto& c) { return c->sm.state() != child_sa_state::destroyed; });
     destroy(why);
     using action = peer_config::dead_peer_action;
     // A rekeyed, deleted or half-open SA has nothing to restart; a responder for %any cannot

@@ -37,7 +37,7 @@ std::string_view to_string(child_sa_state s) {
 namespace {
 using I = ike_sa_state;
 // Every state may go to destroyed (fatal error, timeout, peer delete); listed explicitly anyway.
-constexpr std::array<std::pair<I, I>, 22> ike_table{{
+constexpr std::array<std::pair<I, I>, 23> ike_table{{
     {I::created, I::init_sent},      // initiator sends IKE_SA_INIT
     {I::created, I::init_done},      // responder answered IKE_SA_INIT
     {I::created, I::destroyed},
@@ -57,6 +57,7 @@ constexpr std::array<std::pair<I, I>, 22> ike_table{{
     {I::rekeying, I::established},   // rekey failed or collision lost, SA kept
     {I::rekeying, I::rekeyed},
     {I::rekeying, I::deleting},
+    {I::rekeying, I::destroyed},     // deleted by the peer / peer dead while our rekey ran
     {I::rekeyed, I::deleting},
     {I::rekeyed, I::destroyed},
     {I::deleting, I::destroyed},
