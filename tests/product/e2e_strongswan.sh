@@ -15,7 +15,8 @@
 #   7. proposal mismatch: charon initiating with aes128-sha1-modp2048 is refused, our tunnel
 #      log names both offers; our tunnel modified to aes-128 reports NO_PROPOSAL_CHOSEN with
 #      our offer as statusReason
-#   8. delete: charon no longer lists the SA
+#   8. CHILD SA rekey (lifeTime 30 s) under a running ping: new SPIs, at most 3 echoes lost
+#   9. delete: charon no longer lists the SA
 # Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -205,8 +206,24 @@ ok "7: proposal mismatch: log '$(grep -o 'NO_PROPOSAL_CHOSEN: peer offered.*' "$
 topo_ctl tunnel modify t1 --ike-encryption aes-256 > /dev/null || fail "7: modify back"
 topo_wait_status t1 Ready 40 || fail "7: not Ready after the modify back"
 
-# 8. delete
-topo_ctl tunnel delete t1 > /dev/null || fail "8: delete"
-wait_charon_sa no || fail "8: charon still lists the SA after the delete"
-ok "8: delete: charon has no SA left"
+# 8. CHILD SA rekey through the data plane: with lifeTime 30 s the CHILD SA is rekeyed (by
+#    either side) while a ping runs; the new SPIs carry the traffic (make-before-break: at
+#    most a couple of echo requests may be lost around the switch)
+child_spi() { topo_ctl --json tunnel sas t1 | jq_py 'd["ikeSas"][0]["childSas"][0]["spiIn"] if d["ikeSas"] and d["ikeSas"][0]["childSas"] else ""'; }
+topo_ctl tunnel modify t1 --lifetime 30 > /dev/null || fail "8: modify --lifetime 30"
+topo_wait_status t1 Ready 20 || fail "8: not Ready with lifetime 30"
+ping_until || fail "8: no ping with lifetime 30"
+SPI0=$(child_spi)
+ip netns exec "$NS_AH" ping -c 150 -i 0.2 -W 1 "$TOPO_HOST_B" > "$TOPO_DIR/rekey-ping.out" 2>&1
+SPI1=$(child_spi)
+[ -n "$SPI1" ] && [ "$SPI1" != "$SPI0" ] || fail "8: the CHILD SA was not rekeyed in 30 s ($SPI0 -> $SPI1)"
+RECEIVED=$(grep -o '[0-9]* received' "$TOPO_DIR/rekey-ping.out" | cut -d' ' -f1)
+[ "${RECEIVED:-0}" -ge 147 ] || fail "8: ping across the rekey: $(tail -2 "$TOPO_DIR/rekey-ping.out")"
+topo_ctl tunnel log t1 -n 300 | grep -q "rekey" || fail "8: no rekey in the tunnel log"
+ok "8: CHILD SA rekeyed ($SPI0 -> $SPI1) under traffic, $RECEIVED/150 echo replies"
+
+# 9. delete
+topo_ctl tunnel delete t1 > /dev/null || fail "9: delete"
+wait_charon_sa no || fail "9: charon still lists the SA after the delete"
+ok "9: delete: charon has no SA left"
 echo "product:e2e_strongswan: all steps passed"
