@@ -72,7 +72,7 @@ drop_reason parse_inner(const pkt& p, inner_info& info) {
     return drop_reason::not_ip;
 }
 
-struct prep {
+struct encap_prep {
     inner_info inner;
     std::uint64_t seq = 0;
     std::uint8_t pad = 0;
@@ -83,7 +83,7 @@ struct prep {
 void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
 
 std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results) {
-    std::array<prep, max_burst> pr;
+    std::array<encap_prep, max_burst> pr;
     std::array<crypto_op, max_burst> ops;
     std::array<std::uint8_t, max_burst> which;  // ops[j] belongs to pkts[which[j]]
     alignas(16) std::array<std::array<std::uint8_t, 64>, max_burst> tags;
@@ -133,7 +133,7 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
     // 4: framing.
     for (std::size_t j = 0; j < k; ++j) {
         pkt& p = pkts[which[j]];
-        const prep& q = pr[which[j]];
+        const encap_prep& q = pr[which[j]];
         std::uint8_t* inner = p.data();
         std::uint8_t* out = inner - hdr;
         std::uint8_t* esp = out + ip_hdr + udp_hdr;
@@ -218,7 +218,7 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
     std::size_t good = 0;
     for (std::size_t j = 0; j < k; ++j) {
         pkt& p = pkts[which[j]];
-        const prep& q = pr[which[j]];
+        const encap_prep& q = pr[which[j]];
         if (!ops[j].ok) {
             // Restore the caller's view of the inner packet; the buffer's head/tailroom is scratch.
             p.data_off += hdr;

@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::string_view known_keys =
     "spi, enc, enc-key, integ, integ-key, src, dst, natt, esn, seq, window, backend";
-constexpr std::string_view enc_names = "aes256-cbc|aes192-cbc|aes128-cbc|aes128gcm16|aes256gcm16|3des-cbc";
-constexpr std::string_view integ_names = "sha1-96|sha256-128|sha384-192|sha512-256|none";
+constexpr std::string_view enc_allowed_text = "aes256-cbc|aes192-cbc|aes128-cbc|aes128gcm16|aes256gcm16|3des-cbc";
+constexpr std::string_view integ_allowed_text = "sha1-96|sha256-128|sha384-192|sha512-256|none";
 
 [[noreturn]] void bad(const std::string& what) { throw spec_error(what); }
 
@@ -90,13 +90,13 @@ sa_spec parse_sa_spec(std::string_view spec) {
             have_spi = true;
         } else if (key == "enc") {
             enc = parse_enc(val);
-            if (!enc) bad("enc='" + std::string(val) + "': allowed " + std::string(enc_names));
+            if (!enc) bad("enc='" + std::string(val) + "': allowed " + std::string(enc_allowed_text));
         } else if (key == "enc-key") {
             c.enc_key = parse_key(key, val);
             have_enc_key = true;
         } else if (key == "integ") {
             integ = parse_integ(val);
-            if (!integ) bad("integ='" + std::string(val) + "': allowed " + std::string(integ_names));
+            if (!integ) bad("integ='" + std::string(val) + "': allowed " + std::string(integ_allowed_text));
         } else if (key == "integ-key") {
             c.integ_key = parse_key(key, val);
             have_integ_key = true;
@@ -131,7 +131,7 @@ sa_spec parse_sa_spec(std::string_view spec) {
     }
 
     if (!have_spi) bad("spi= is required");
-    if (!enc) bad("enc= is required: " + std::string(enc_names));
+    if (!enc) bad("enc= is required: " + std::string(enc_allowed_text));
     if (!have_enc_key) bad("enc-key= is required");
     if (c.src.family == 0) bad("src= is required");
     if (c.dst.family == 0) bad("dst= is required");
@@ -139,7 +139,7 @@ sa_spec parse_sa_spec(std::string_view spec) {
     c.enc = *enc;
     const auto ep = params(*enc);
     if (!integ) {
-        if (!ep.aead) bad("integ= is required with " + std::string(to_string(*enc)) + ": " + std::string(integ_names));
+        if (!ep.aead) bad("integ= is required with " + std::string(to_string(*enc)) + ": " + std::string(integ_allowed_text));
         integ = integ_alg::none;
     }
     c.integ = *integ;

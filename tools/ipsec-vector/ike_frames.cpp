@@ -7,7 +7,7 @@
 namespace ipsec_vector {
 namespace {
 
-constexpr std::uint8_t proto_udp = 17;
+constexpr std::uint8_t ip_proto_udp = 17;
 constexpr std::uint16_t port_ike = 500;
 constexpr std::uint16_t port_natt = 4500;
 
@@ -23,7 +23,7 @@ bool to_udp(base::reader& r) {
         r.skip(1);
         const std::uint8_t proto = r.read_u8();
         const std::size_t ihl = std::size_t(vihl & 0x0f) * 4;
-        if (!r.ok() || ihl < 20 || total < ihl || (frag & 0x3fff) != 0 || proto != proto_udp) return false;
+        if (!r.ok() || ihl < 20 || total < ihl || (frag & 0x3fff) != 0 || proto != ip_proto_udp) return false;
         // Options, then restrict the reader to the IP payload (the capture may be padded).
         base::reader ip = r;
         ip.skip(ihl - 10);
@@ -46,7 +46,7 @@ bool to_udp(base::reader& r) {
         if (!r.ok()) return false;
         base::reader payload = r.remaining() >= plen ? r.sub(plen) : r;
         for (int hops = 0; hops < 8 && payload.ok(); ++hops) {
-            if (next == proto_udp) { r = payload; return true; }
+            if (next == ip_proto_udp) { r = payload; return true; }
             if (next != 0 && next != 43 && next != 60) return false;  // fragment (44), ESP, ...
             next = payload.read_u8();
             const std::size_t len = (std::size_t(payload.read_u8()) + 1) * 8;
