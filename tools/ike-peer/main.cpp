@@ -88,6 +88,9 @@ struct options {
     unsigned count = 0;
     unsigned create_children = 0;
     double timeout = 0;
+    double run_for = 0;
+    std::uint64_t child_lifetime = 0, ike_lifetime = 0;  // 0: the library defaults
+    double dpd_delay = -1;                               // <0: the library default, 0: off
     std::string log_level = "info";
 };
 
@@ -170,6 +173,10 @@ ike::peer_config make_config(const options& o) {
         c.peer_ts.push_back(*v);
     }
     c.force_encap = o.force_encap;
+    if (o.child_lifetime) c.child_lifetime_seconds = o.child_lifetime;
+    if (o.ike_lifetime) c.ike_lifetime_seconds = o.ike_lifetime;
+    if (o.dpd_delay >= 0)
+        c.dpd_delay = std::chrono::duration_cast<ike::duration>(std::chrono::duration<double>(o.dpd_delay));
     return c;
 }
 
@@ -200,6 +207,10 @@ int main(int argc, char** argv) {
     app.add_option("--count", o.count, "exit 0 after this many CHILD SAs were installed");
     app.add_option("--create-children", o.create_children, "after IKE_AUTH, create this many more CHILD SAs");
     app.add_option("--timeout", o.timeout, "exit 1 after this many seconds");
+    app.add_option("--run-for", o.run_for, "exit 0 after this many seconds (rekey tests)");
+    app.add_option("--child-lifetime", o.child_lifetime, "CHILD SA lifetime in seconds (rekey at ~80-90 %)");
+    app.add_option("--ike-lifetime", o.ike_lifetime, "IKE SA lifetime in seconds (rekey at ~80-90 %)");
+    app.add_option("--dpd-delay", o.dpd_delay, "seconds without a message before a liveness check (0 = off)");
     app.add_option("--log-level", o.log_level, "debug|info|warning|error");
     // A later occurrence of a single-valued option overrides an earlier one (handy in scripts).
     for (auto* opt : app.get_options())
@@ -214,6 +225,10 @@ int main(int argc, char** argv) {
             o.count = cli.count;
             o.timeout = cli.timeout;
             o.create_children = cli.create_children;
+            o.run_for = cli.run_for;
+            o.child_lifetime = cli.child_lifetime;
+            o.ike_lifetime = cli.ike_lifetime;
+            o.dpd_delay = cli.dpd_delay;
             if (cli.initiate) o.initiate = true;
         }
     } catch (const CLI::ParseError& e) {
@@ -251,6 +266,7 @@ int main(int argc, char** argv) {
         std::set<std::uint32_t> reported;
         std::set<std::uint32_t> children_requested;
         std::string last_error;
+        json last_sas = json::array();
         bool had_sa = o.initiate;
         auto start = clock.now();
         while (exit_code < 0) {
@@ -295,6 +311,23 @@ int main(int argc, char** argv) {
                     for (unsigned i = 0; i < o.create_children; ++i) ep.create_child(sa->unique_id);
                 }
             }
+            // The current SA set, whenever it changes: established IKE SAs and their installed
+            // CHILD SAs (rekey tests compare it with the peer's view).
+            json cur = json::array();
+            for (auto* sa : sas) {
+                if (sa->state() != ike::ike_sa_state::established) continue;
+                json ch = json::array();
+                for (const auto& c : sa->children)
+                    if (c->sm.state() == ike::child_sa_state::installed)
+                        ch.push_back({{"reqid", c->reqid}, {"in", fmt::format("{:08x}", c->spi_in)},
+                                      {"out", fmt::format("{:08x}", c->spi_out)}});
+                cur.push_back({{"spi_i", hex(sa->spi_i)}, {"spi_r", hex(sa->spi_r)}, {"children", ch}});
+            }
+            if (cur != last_sas) {
+                last_sas = cur;
+                emit({{"event", "sas"}, {"t", std::chrono::duration<double>(clock.now() - start).count()}, {"ike", cur}});
+            }
+            if (o.run_for > 0 && std::chrono::duration<double>(clock.now() - start).count() > o.run_for) exit_code = 0;
             if (ep.last_error() != last_error) {
                 last_error = ep.last_error();
                 emit({{"event", "error"}, {"reason", last_error}});
