@@ -218,3 +218,63 @@ TEST_CASE("CHILD SA rekey collision: the exchange with the lowest nonce loses, o
     CHECK(moon_won > 0);
     CHECK(sun_won > 0);
 }
+
+TEST_CASE("CHILD SA rekey crossing a DELETE of the same CHILD SA: both gone, nothing leaked",
+          "[exchange][rekey][collision]") {
+    two_peers t;
+    auto [mc, sc] = rekey_configs(t, 1000, 1000);
+    t.start(mc, sc);
+    auto id = establish_pair(t);
+    auto* m = t.moon.only_sa();
+    /* CREATE_CHILD_SA { N(REKEY_SA, ESP, SPI), SA, Ni, TSi, TSr } -->   (moon) */
+    /* <-- INFORMATIONAL { D(ESP, SPI') }                              (sun)  */
+    /* moon answers the DELETE { D(ESP, SPI) } and drops the CHILD SA; sun answers the rekey with */
+    /* N(TEMPORARY_FAILURE) (it is deleting that CHILD SA); moon's offer is discarded */
+    m->tasks.queue(ike::make_child_rekey_task(m->children.front()->spi_in));
+    REQUIRE(t.sun.ep->delete_child(t.sun.only_sa()->unique_id, t.sun.only_sa()->children.front()->reqid));
+    m->tasks.initiate();
+    drive(t, 10s, false);  // a DELETE ends the CHILD SA: no make-before-break to check
+    INFO(t.moon.dump_log() << t.sun.dump_log());
+    CHECK(t.sun.logged("TEMPORARY_FAILURE"));
+    CHECK(t.moon.installer.sas.empty());
+    CHECK(t.sun.installer.sas.empty());
+    check_no_spi_leak(t.moon);
+    check_no_spi_leak(t.sun);
+    CHECK(t.moon.ep->find(id)->state() == ike_sa_state::established);
+    CHECK(t.sun.only_sa()->state() == ike_sa_state::established);
+}
+
+TEST_CASE("CHILD SA rekey with a lost response or a lost DELETE: retransmitted, one new CHILD SA",
+          "[exchange][rekey]") {
+    for (auto lost : {exchange_type::create_child_sa, exchange_type::informational}) {
+        DYNAMIC_SECTION((lost == exchange_type::create_child_sa ? "response lost" : "DELETE lost")) {
+            two_peers t;
+            auto [mc, sc] = rekey_configs(t, 100, 1000);
+            t.start(mc, sc);
+            establish_pair(t);
+            bool dropped = false;
+            // The rekey's response (sun -> moon) or moon's DELETE of the old CHILD SA, once.
+            t.net.set_drop_filter([&](const ike::memory_datagram& d) {
+                auto h = ike::parse_header(d.data);
+                bool hit = h && h->exchange == lost &&
+                           (lost == exchange_type::create_child_sa ? h->response : !h->response);
+                if (!hit || dropped) return false;
+                dropped = true;
+                return true;
+            });
+            /* CREATE_CHILD_SA { N(REKEY_SA), ... } -->   <-- { SA, Nr, TSi, TSr }  (lost?)  */
+            /* retransmitted after 4 s; the responder re-sends its cached response byte for byte */
+            /* INFORMATIONAL { D(ESP, old) } -->  (lost?)  retransmitted; <-- { D(ESP, old') } */
+            drive(t, 110s);
+            INFO(t.moon.dump_log() << t.sun.dump_log());
+            CHECK(dropped);
+            // The responder built exactly one new CHILD SA (the retransmission was answered from
+            // the cache) and switched its outbound SA only when the DELETE came.
+            std::size_t sun_inbound = 0;
+            for (const auto& sa : t.sun.installer.installed) sun_inbound += sa.direction == sa_direction::inbound;
+            CHECK(sun_inbound == 2);
+            if (lost == exchange_type::create_child_sa) CHECK(t.sun.logged("re-sending our response"));
+            check_settled(t, 1);
+        }
+    }
+}
