@@ -240,7 +240,8 @@ topo_wait_status t1 Ready 40 || fail "7: not Ready after the modify back"
 # 8. CHILD SA rekey through the data plane: with lifeTime 30 s the CHILD SA is rekeyed (by
 #    either side) while a ping runs; the new SPIs carry the traffic (make-before-break: at
 #    most a couple of echo requests may be lost around the switch)
-child_spi() { topo_ctl --json tunnel sas t1 | jq_py 'd["ikeSas"][0]["childSas"][0]["spiIn"] if d["ikeSas"] and d["ikeSas"][0]["childSas"] else ""'; }
+# the inbound SPI of the INSTALLED CHILD SA (a rekeyed one stays listed during its grace period)
+child_spi() { topo_ctl --json tunnel sas t1 | jq_py '([c["spiIn"] for s in d["ikeSas"] for c in s["childSas"] if c["state"] == "INSTALLED"] + [""])[0]'; }
 topo_ctl tunnel modify t1 --lifetime 30 > /dev/null || fail "8: modify --lifetime 30"
 topo_wait_status t1 Ready 20 || fail "8: not Ready with lifetime 30"
 ping_until || fail "8: no ping with lifetime 30"
