@@ -65,13 +65,7 @@ wait_charon_sa() {  # wait_charon_sa yes|no
 ike_spi() { topo_ctl --json tunnel sas t1 | jq_py 'd["ikeSas"][0]["spiI"] if d["ikeSas"] else ""'; }
 
 PSK="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-topo_up || fail "namespaces"
-# Large TCP segments (TSO/GSO) and partial checksums on the veths towards ipsecd would reach
-# af_packet as frames over the MTU / with unfinished checksums: offloads off, as
-# tests/dataplane does.
-for dev in ag-priv ag-pub; do ip netns exec "$NS_AG" "$PY" "$HERE/../dataplane/ethtool_off.py" "$dev" || fail "offloads $dev"; done
-ip netns exec "$NS_AH" "$PY" "$HERE/../dataplane/ethtool_off.py" ah0 || fail "offloads ah0"
-ip netns exec "$NS_BG" "$PY" "$HERE/../dataplane/ethtool_off.py" bg-pub || fail "offloads bg-pub"
+topo_up || fail "namespaces (or offloads, see topo_up)"
 topo_charon_start "connections {
   site-a {
     local_addrs = $TOPO_PEER

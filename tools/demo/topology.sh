@@ -84,6 +84,13 @@ topo_up() {
     ip -n "$NS_BH" addr add "$TOPO_HOST_B/24" dev bh0
     ip -n "$NS_BH" link set bh0 up
     ip -n "$NS_BH" route add default via 10.2.0.1
+    # Frames reaching ipsecd's packet sockets must be finished: no TSO/GSO super-segments over
+    # the MTU, no partial checksums (veths offload both by default, and TCP then stalls).
+    local off="$TOPO_ROOT/tests/dataplane/ethtool_off.py"
+    ip netns exec "$NS_AG" /usr/bin/python3 "$off" ag-priv || return 1
+    ip netns exec "$NS_AG" /usr/bin/python3 "$off" ag-pub || return 1
+    ip netns exec "$NS_AH" /usr/bin/python3 "$off" ah0 || return 1
+    ip netns exec "$NS_BG" /usr/bin/python3 "$off" bg-pub || return 1
 }
 
 # ipsecd's configuration for site A: two af_packet ports, the networks the product knows, the
