@@ -16,6 +16,7 @@
 #   7. proposal mismatch: charon initiating with aes128-sha1-modp2048 is refused, our tunnel
 #      log names both offers; our tunnel modified to aes-128 reports NO_PROPOSAL_CHOSEN with
 #      our offer as statusReason
+#   7b. modify: new PSK on both sides; peer CIDR added on both sides, ping to both networks
 #   8. CHILD SA rekey (lifeTime 30 s) under a running ping: new SPIs, at most 3 echoes lost
 #   9. delete: charon no longer lists the SA
 # Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
@@ -66,7 +67,10 @@ ike_spi() { topo_ctl --json tunnel sas t1 | jq_py 'd["ikeSas"][0]["spiI"] if d["
 
 PSK="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 topo_up || fail "namespaces (or offloads, see topo_up)"
-topo_charon_start "connections {
+# charon's swanctl.conf from $PSK and $B_TS (site B's protected networks); step 7b changes both
+B_TS=$TOPO_SITE_B_NET
+charon_conf() {
+    echo "connections {
   site-a {
     local_addrs = $TOPO_PEER
     remote_addrs = 203.0.113.10
@@ -82,7 +86,7 @@ topo_charon_start "connections {
     }
     children {
       site-a-net {
-        local_ts = $TOPO_SITE_B_NET
+        local_ts = $B_TS
         remote_ts = $TOPO_SITE_A_NET
         esp_proposals = aes256-sha256-modp2048
         start_action = none
@@ -118,7 +122,9 @@ secrets {
     id-2 = $TOPO_PEER
     secret = \"$PSK\"
   }
-}" || fail "charon did not start"
+}"
+}
+topo_charon_start "$(charon_conf)" || fail "charon did not start"
 
 topo_ipsecd_config
 topo_ipsecd_start || fail "ipsecd did not start"
@@ -230,6 +236,34 @@ echo "$REASON" | grep -q "NO_PROPOSAL_CHOSEN.*aes128" || fail "7: statusReason: 
 ok "7: proposal mismatch: log '$(grep -o 'NO_PROPOSAL_CHOSEN: peer offered.*' "$TOPO_DIR/t1.log" | head -1)'; statusReason '$REASON'"
 topo_ctl tunnel modify t1 --ike-encryption aes-256 > /dev/null || fail "7: modify back"
 topo_wait_status t1 Ready 40 || fail "7: not Ready after the modify back"
+
+# 7b. modify: a new PSK on both sides, then a peer CIDR added on both sides (site B gets
+#     10.3.0.1 in 10.3.0.0/24); after each the tunnel is Ready and carries traffic, the second
+#     time to both peer networks
+PSK="e2e-new-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+charon_conf > "$TOPO_DIR/swanctl.conf"
+topo_swanctl --load-all --file "$TOPO_DIR/swanctl.conf" > /dev/null 2>&1 || fail "7b: charon reload (PSK)"
+printf '%s\n' "$PSK" > "$TOPO_DIR/psk2"
+SPI_OLD_PSK=$(ike_spi)
+topo_ctl tunnel modify t1 --auth-key-file "$TOPO_DIR/psk2" > /dev/null || fail "7b: modify PSK"
+topo_wait_status t1 Ready 40 || fail "7b: not Ready with the new PSK"
+# Ready on a new IKE SA: authenticated with the new key (charon no longer knows the old one)
+for _ in $(seq 1 50); do [ "$(ike_spi)" != "$SPI_OLD_PSK" ] && break; sleep 0.2; done
+[ "$(ike_spi)" != "$SPI_OLD_PSK" ] || fail "7b: the PSK change did not renegotiate the IKE SA"
+ping_until || fail "7b: no ping with the new PSK"
+ip -n "$NS_BG" addr add 10.3.0.1/24 dev bg-lan
+B_TS="$TOPO_SITE_B_NET,10.3.0.0/24"
+charon_conf > "$TOPO_DIR/swanctl.conf"
+topo_swanctl --load-all --file "$TOPO_DIR/swanctl.conf" > /dev/null 2>&1 || fail "7b: charon reload (TS)"
+topo_ctl tunnel modify t1 --add-peer-cidr 10.3.0.0/24 > /dev/null || fail "7b: modify --add-peer-cidr"
+topo_wait_status t1 Ready 40 || fail "7b: not Ready after adding a peer CIDR"
+ping_until || fail "7b: no ping to $TOPO_HOST_B after adding a peer CIDR"
+ok=""
+for _ in $(seq 1 20); do ip netns exec "$NS_AH" ping -c 1 -W 1 10.3.0.1 > /dev/null && { ok=1; break; }; done
+[ -n "$ok" ] || fail "7b: no ping to the added peer network (10.3.0.1): $(topo_ctl tunnel sas t1 2>&1 | tail -6)"
+topo_ctl --json tunnel show t1 | jq_py '",".join(d["inventory"]["peerCidrs"])' | grep -q "10.3.0.0/24" ||
+    fail "7b: peerCidrs does not list 10.3.0.0/24"
+ok "7b: modify: new PSK on both sides, then peer CIDR 10.3.0.0/24 added: Ready, ping to both peer networks"
 
 # 8. CHILD SA rekey through the data plane: with lifeTime 30 s the CHILD SA is rekeyed (by
 #    either side) while a ping runs; the new SPIs carry the traffic (make-before-break: at
