@@ -179,9 +179,9 @@ int run_decap(const esp_options& o) {
     if (!created) throw usage_error("cannot create SA: " + created.error);
     esp::inbound_sa& sa = *created.sa;
     // seq=N on the receiving side (the same SPEC serves both ends): the first packets carry N.
-    // A fresh window (top 0) already takes any first 32-bit number; with ESN it infers the high
-    // half as 0 (RFC 4303 A2.2), right only while N stays clear of the 2^32 boundary. Beyond
-    // that the window has to start at N, which the library may or may not support.
+    // Without ESN a fresh window takes any first 32-bit number. With ESN the inbound SA starts its
+    // window just below N (esp honours sa_config::initial_seq), so the high half is inferred
+    // right (RFC 4303 A2.2) even past 2^32; this check only guards that promise.
     if (spec.seq_given && sa.window().top() != spec.cfg.initial_seq - 1 && spec.cfg.esn &&
         spec.cfg.initial_seq > 0xffffffffULL - esp::replay_window::max_size)
         throw usage_error("bad SPEC: seq: esp-decap cannot start an ESN receive window at " +
