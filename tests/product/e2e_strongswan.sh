@@ -70,59 +70,11 @@ topo_up || fail "namespaces (or offloads, see topo_up)"
 # charon's swanctl.conf from $PSK and $B_TS (site B's protected networks); step 7b changes both
 B_TS=$TOPO_SITE_B_NET
 charon_conf() {
-    echo "connections {
-  site-a {
-    local_addrs = $TOPO_PEER
-    remote_addrs = 203.0.113.10
-    version = 2
-    proposals = aes256-sha256-modp1024
-    local {
-      auth = psk
-      id = $TOPO_PEER
-    }
-    remote {
-      auth = psk
-      id = 203.0.113.10
-    }
-    children {
-      site-a-net {
-        local_ts = $B_TS
-        remote_ts = $TOPO_SITE_A_NET
-        esp_proposals = aes256-sha256-modp2048
-        start_action = none
-      }
-    }
-  }
-  mismatch {
-    local_addrs = $TOPO_PEER
-    remote_addrs = 203.0.113.10
-    version = 2
-    proposals = aes128-sha1-modp2048
-    local {
-      auth = psk
-      id = $TOPO_PEER
-    }
-    remote {
-      auth = psk
-      id = 203.0.113.10
-    }
-    children {
-      mismatch-net {
-        local_ts = $TOPO_SITE_B_NET
-        remote_ts = $TOPO_SITE_A_NET
-        esp_proposals = aes128-sha1
-        start_action = none
-      }
-    }
-  }
-}
-secrets {
-  ike-site-a {
-    id-1 = 203.0.113.10
-    id-2 = $TOPO_PEER
-    secret = \"$PSK\"
-  }
-}"
+    echo "connections {"
+    topo_charon_conn site-a aes256-sha256-modp1024 aes256-sha256-modp2048 "$B_TS"
+    topo_charon_conn mismatch aes128-sha1-modp2048 aes128-sha1 "$TOPO_SITE_B_NET"
+    echo "}"
+    topo_charon_secret "$PSK"
 }
 topo_charon_start "$(charon_conf)" || fail "charon did not start"
 
@@ -130,7 +82,7 @@ topo_ipsecd_config
 topo_ipsecd_start || fail "ipsecd did not start"
 
 # 1. create, Ready, ping, SAs and counters
-topo_ctl vip create --name v1 --network public --required-ip 203.0.113.10 > /dev/null || fail "vip create"
+topo_ctl vip create --name v1 --network public --required-ip "$TOPO_VIP" > /dev/null || fail "vip create"
 printf '%s\n' "$PSK" > "$TOPO_DIR/psk"
 topo_ctl tunnel create --name t1 --vip v1 --peer-address "$TOPO_PEER" --peer-cidr "$TOPO_SITE_B_NET" \
     --l3-network vpc-a --auth-key-file "$TOPO_DIR/psk" > /dev/null || fail "tunnel create"

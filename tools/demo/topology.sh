@@ -14,7 +14,7 @@
 # kernel in $TOPO-ag has no addresses on them, so only ipsecd answers there.
 #
 # Functions: topo_up, topo_charon_start CONF_BODY, topo_charon_stop, topo_ipsecd_config,
-# topo_ipsecd_start, topo_ipsecd_stop [SIGNAL], topo_ctl ARGS..., topo_swanctl ARGS...,
+# topo_charon_conn, topo_charon_secret, topo_ipsecd_start, topo_ipsecd_stop [SIGNAL], topo_ctl ARGS..., topo_swanctl ARGS...,
 # topo_wait_status NAME STATUS [SECONDS], topo_down. Variables: TOPO_DIR (temp dir), IPSECD,
 # IPSECCTL (binaries), TOPO_VIP_RANGE.
 
@@ -35,6 +35,7 @@ TOPO_SITE_B_NET=10.2.0.0/24
 TOPO_HOST_A=10.1.0.10
 TOPO_HOST_B=10.2.0.10
 TOPO_PEER=203.0.113.2
+TOPO_VIP=203.0.113.10        # the first address of the public network's VIP range
 
 # Prints why the topology cannot run here and returns 1 (callers exit 77 in tests).
 topo_check() {
@@ -182,6 +183,48 @@ EOT
     for i in $(seq 1 50); do [ -S "$TOPO_DIR/charon.vici" ] && break; sleep 0.1; done
     topo_swanctl --load-all --file "$TOPO_DIR/swanctl.conf" > "$TOPO_DIR/swanctl-load.out" 2>&1 || {
         cat "$TOPO_DIR/swanctl-load.out" "$TOPO_DIR/charon.out"; return 1; }
+}
+
+# topo_charon_conn NAME IKE_PROPOSALS ESP_PROPOSALS LOCAL_TS: one swanctl connection of site B
+# towards site A's VIP (TOPO_VIP) with PSK auth and IP identities; its child is NAME-net.
+topo_charon_conn() {
+    cat <<EOT
+  $1 {
+    local_addrs = $TOPO_PEER
+    remote_addrs = $TOPO_VIP
+    version = 2
+    proposals = $2
+    local {
+      auth = psk
+      id = $TOPO_PEER
+    }
+    remote {
+      auth = psk
+      id = $TOPO_VIP
+    }
+    children {
+      $1-net {
+        local_ts = $4
+        remote_ts = $TOPO_SITE_A_NET
+        esp_proposals = $3
+        start_action = none
+      }
+    }
+  }
+EOT
+}
+
+# topo_charon_secret PSK: the swanctl secrets section for site A's VIP and site B.
+topo_charon_secret() {
+    cat <<EOT
+secrets {
+  ike-site-a {
+    id-1 = $TOPO_VIP
+    id-2 = $TOPO_PEER
+    secret = "$1"
+  }
+}
+EOT
 }
 
 # swanctl against our charon (the --uri option must follow the command).

@@ -39,36 +39,9 @@ echo "site B: host $TOPO_HOST_B in $TOPO_SITE_B_NET behind strongSwan at $TOPO_P
 
 step "site B: strongSwan with the matching proposals (aes256-sha256-modp1024, ESP aes256-sha256-modp2048)"
 topo_charon_start "connections {
-  site-a {
-    local_addrs = $TOPO_PEER
-    remote_addrs = 203.0.113.10
-    version = 2
-    proposals = aes256-sha256-modp1024
-    local {
-      auth = psk
-      id = $TOPO_PEER
-    }
-    remote {
-      auth = psk
-      id = 203.0.113.10
-    }
-    children {
-      site-a-net {
-        local_ts = $TOPO_SITE_B_NET
-        remote_ts = $TOPO_SITE_A_NET
-        esp_proposals = aes256-sha256-modp2048
-        start_action = none
-      }
-    }
-  }
+$(topo_charon_conn site-a aes256-sha256-modp1024 aes256-sha256-modp2048 "$TOPO_SITE_B_NET")
 }
-secrets {
-  ike-site-a {
-    id-1 = 203.0.113.10
-    id-2 = $TOPO_PEER
-    secret = \"$PSK\"
-  }
-}" || fail "charon did not start"
+$(topo_charon_secret "$PSK")" || fail "charon did not start"
 echo "charon is up"
 
 step "site A: ipsecd (DPDK engine + IKEv2 + API)"
