@@ -25,12 +25,11 @@ endpoint::endpoint(transport& net, clock& time, sa_installer& installer, endpoin
            std::move(opts.log),
            1,
            {},
-           opts.require_cookie,
            {},
            {},
            {},
-           {},
-           {}} {
+           {}},
+      _dos(opts.dos, opts.require_cookie, _svc.rng, time) {
     _svc.initial_contact = [this](ike_sa& fresh) {
         // RFC 7296 2.4: the peer rebooted or lost state; its older SAs with us are stale and go
         // away without a DELETE (the peer would not know them).
@@ -44,8 +43,6 @@ endpoint::endpoint(transport& net, clock& time, sa_installer& installer, endpoin
     };
     _svc.create_sa = [this](const peer_config& cfg, bool initiator) { return create_sa(cfg, initiator); };
     _svc.find_sa = [this](std::uint32_t id) { return find(id); };
-    _svc.cookie_secret.resize(32);
-    while (_svc.rng.fill(_svc.cookie_secret)) {}
     net.set_receiver([this](const udp_endpoint& local, const udp_endpoint& remote, std::span<const std::uint8_t> d) {
         receive(local, remote, d);
     });
@@ -234,10 +231,30 @@ void endpoint::receive(const udp_endpoint& local, const udp_endpoint& remote, st
                                                              local.address().to_string(), local.port()));
                 return;
             }
+            // RFC 7296 2.6: COOKIE, blocking and the half-open cap before any state or DH work.
+            message reply;
+            auto verdict = _dos.check_init(*h, data, remote.address(), reply);
+            if (verdict != init_verdict::accept && _svc.log)
+                _svc.log(log_level::debug, fmt::format("IKE_SA_INIT from {}:{}: {}", remote.address().to_string(),
+                                                       remote.port(), _dos.last_reason()));
+            if (verdict == init_verdict::send_cookie) {
+                if (auto bytes = serialize_message(reply)) {
+                    std::vector<std::uint8_t> out;
+                    if (natt_port) out.assign(4, 0);
+                    out.insert(out.end(), bytes->begin(), bytes->end());
+                    _svc.net.send(local, remote, out);
+                }
+                return;
+            }
+            if (verdict == init_verdict::drop) {
+                ++_dropped;
+                return;
+            }
             target = create_sa(*cfg, false);
             target->spi_i = h->spi_i;
             target->local = local;
             target->remote = remote;
+            _dos.opened(target->unique_id, remote.address());
             target->log(log_level::info, fmt::format("IKE_SA_INIT from {}:{}", remote.address().to_string(), remote.port()));
         }
     } else if (!is_zero(ours)) {
@@ -260,7 +277,7 @@ void endpoint::receive(const udp_endpoint& local, const udp_endpoint& remote, st
 }
 
 std::optional<time_point> endpoint::next_deadline() const {
-    std::optional<time_point> d;
+    std::optional<time_point> d = _dos.next_deadline();
     for (const auto& [id, sa] : _sas) {
         auto t = sa->next_deadline();
         if (t && (!d || *t < *d)) d = t;
@@ -269,6 +286,12 @@ std::optional<time_point> endpoint::next_deadline() const {
 }
 
 void endpoint::on_timer() {
+    for (auto id : _dos.expired()) {
+        if (ike_sa* sa = find(id); sa && !sa->destroyed()) {
+            sa->fail("half-open IKE SA timed out");
+            sa->destroy("half-open timeout");
+        }
+    }
     std::vector<ike_sa*> all;
     for (auto& [id, sa] : _sas) all.push_back(sa.get());
     for (auto* sa : all) sa->on_timer();
@@ -287,6 +310,10 @@ void endpoint::reap() {
         else
             ++it;
     }
+    _dos.settle([this](std::uint32_t id) {
+        const ike_sa* sa = find(id);
+        return sa && sa->state() < ike_sa_state::established;
+    });
     // dpd_action restart (ike_sa::peer_dead), once the dead IKE SA is gone.
     auto restarts = std::move(_svc.restarts);
     _svc.restarts.clear();

@@ -1,5 +1,6 @@
 // IKE_SA_INIT (RFC 7296 1.2, 2.6, 2.23): proposal selection, KE/nonce exchange, COOKIE echo,
-// INVALID_KE_PAYLOAD retry, NAT detection. Ends with SKEYSEED and SK_* derived.
+// INVALID_KE_PAYLOAD retry, NAT detection. Ends with SKEYSEED and SK_* derived. The responder's
+// COOKIE check is the endpoint's (dos_guard.hpp), before this IKE SA exists.
 //
 //   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)  -->
 //                          <--  HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*) [, CERTREQ]
@@ -10,9 +11,6 @@
 #include "ike/task.hpp"
 
 #include <base/reader.hpp>
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <fmt/format.h>
 
@@ -151,23 +149,6 @@ private:
     int _cookie_retries = 0;
 };
 
-// Stateless cookie (RFC 7296 2.6): <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>).
-std::vector<std::uint8_t> make_cookie(const ike_sa& sa, const message& m) {
-    const auto* n = m.find(payload_type::nonce);
-    std::vector<std::uint8_t> data;
-    if (n) data = n->as<nonce_payload>()->data;
-    auto ip = sa.remote.address().to_string();
-    data.insert(data.end(), ip.begin(), ip.end());
-    data.insert(data.end(), m.header.spi_i.begin(), m.header.spi_i.end());
-    std::vector<std::uint8_t> out(1 + EVP_MAX_MD_SIZE);
-    unsigned len = 0;
-    out[0] = 1;  // secret version
-    HMAC(EVP_sha256(), sa.svc.cookie_secret.data(), static_cast<int>(sa.svc.cookie_secret.size()), data.data(),
-         data.size(), out.data() + 1, &len);
-    out.resize(1 + len);
-    return out;
-}
-
 } // namespace
 
 std::unique_ptr<task> make_ike_init_task() { return std::make_unique<ike_init_task>(); }
@@ -179,18 +160,6 @@ bool respond_ike_init(ike_sa& sa, const message& req, message& resp) {
         resp.payloads.push_back(make_notify(t, std::move(data)));
         return false;  // nothing kept for a refused IKE_SA_INIT
     };
-    if (sa.svc.require_cookie) {
-        auto expected = make_cookie(sa, req);
-        const auto* c = req.find_notify(notify_type::cookie);
-        bool first = !req.payloads.empty() && req.payloads.front().as<notify_payload>() &&
-                     req.payloads.front().as<notify_payload>()->type == notify_type::cookie;
-        if (!c || !first || c->data != expected) {
-            resp.header.spi_r = {};
-            resp.payloads.push_back(make_notify(notify_type::cookie, expected));
-            sa.log(log_level::info, "asking the initiator for a COOKIE");
-            return false;
-        }
-    }
     const auto& offered = req.find(payload_type::sa)->as<sa_payload>()->proposals;
     auto chosen = select_proposal(sa.ike_proposals, offered);
     std::string why;

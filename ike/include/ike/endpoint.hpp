@@ -7,11 +7,13 @@
 //  1. UDP payload on the NAT-T port: 0xFF keepalive -> ignored; non-ESP marker (4 zero bytes)
 //     -> stripped; anything else is ESP and not ours -> dropped
 //  2. IKE header parsed (bounds-checked); the SA is found by our SPI (responder: SPIr, else SPIi);
-//     an IKE_SA_INIT request without SA creates a half-open responder SA for a matching config
+//     an IKE_SA_INIT request without SA passes the DoS guard (dos_guard.hpp: COOKIE, per-source
+//     block, half-open cap) before a half-open responder SA is created for a matching config
 //  3. ike_sa::receive does the rest (see ike_sa.hpp)
 #include "ike/config.hpp"
 #include "ike/crypto_random.hpp"
 #include "ike/dh.hpp"
+#include "ike/dos_guard.hpp"
 #include "ike/endpoint_clock.hpp"
 #include "ike/ike_sa.hpp"
 #include "ike/sa_installer.hpp"
@@ -31,6 +33,7 @@ struct endpoint_options {
     crypto::key_exchange_factory* ke_factory = nullptr; // default: system factory
     log_sink log;                                       // default: discard
     bool require_cookie = false;                        // responder: always ask for a COOKIE
+    dos_options dos;                                    // responder DoS thresholds (dos_guard.hpp)
 };
 
 class endpoint {
@@ -62,6 +65,8 @@ public:
     [[nodiscard]] ike_sa* find(std::uint32_t ike_id);
     [[nodiscard]] std::vector<ike_sa*> sas();
     [[nodiscard]] std::size_t dropped() const { return _dropped; }
+    // Half-open SAs, cookie state and counted DoS drops (dos_guard.hpp).
+    [[nodiscard]] const dos_guard& dos() const { return _dos; }
     // The last failure reason of any IKE SA (destroyed ones included), for status and tests.
     [[nodiscard]] const std::string& last_error() const { return _last_error; }
     // The last failure reason of an IKE SA of this configuration ("" if none since add_peer).
@@ -74,6 +79,7 @@ private:
     void reap();
 
     endpoint_services _svc;
+    dos_guard _dos;
     std::vector<std::unique_ptr<peer_config>> _peers;
     std::map<const peer_config*, std::pair<std::vector<proposal>, std::vector<proposal>>> _proposals;
     std::map<std::uint32_t, std::unique_ptr<ike_sa>> _sas;

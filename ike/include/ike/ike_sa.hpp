@@ -47,10 +47,8 @@ struct endpoint_services {
     log_sink log;
     std::uint32_t next_reqid = 1;
     std::set<std::uint32_t> inbound_spis;  // ESP SPIs in use, so a new one is never a duplicate
-    bool require_cookie = false;           // responder demands a COOKIE (RFC 7296 2.6) first
     // RFC 7296 2.4: the peer sent INITIAL_CONTACT; the endpoint drops its older SAs with that peer.
     std::function<void(ike_sa&)> initial_contact;
-    std::vector<std::uint8_t> cookie_secret;
 
     // Set by the endpoint: a new IKE SA for an IKE SA rekey (RFC 7296 1.3.2; our SPI random,
     // registered so that datagrams find it), and lookup by unique id.
