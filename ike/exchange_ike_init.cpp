@@ -2,8 +2,10 @@
 // INVALID_KE_PAYLOAD retry, NAT detection. Ends with SKEYSEED and SK_* derived. The responder's
 // COOKIE check is the endpoint's (dos_guard.hpp), before this IKE SA exists.
 //
-//   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)  -->
+//   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)
+//        [, N(IKEV2_FRAGMENTATION_SUPPORTED)]  -->
 //                          <--  HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*) [, CERTREQ]
+//                               [, N(IKEV2_FRAGMENTATION_SUPPORTED)]   (RFC 7383 2.3)
 //   or                     <--  HDR, N(COOKIE)            (resend with N(COOKIE) first)
 //   or                     <--  HDR, N(INVALID_KE_PAYLOAD) (resend with the requested group)
 //   or                     <--  HDR, N(NO_PROPOSAL_CHOSEN)
@@ -45,6 +47,7 @@ public:
         m.payloads.push_back(make_payload(ke_payload{_group, bytes(pub.begin(), pub.end())}));
         m.payloads.push_back(make_payload(nonce_payload{sa.nonce_i}));
         sa.add_nat_detection(m);
+        if (sa.cfg.fragmentation) m.payloads.push_back(make_notify(notify_type::ikev2_fragmentation_supported));
         sa.transition(ike_sa_state::init_sent);
         return task_status::done;
     }
@@ -132,6 +135,7 @@ public:
         }
         sa.ke.reset();
         sa.process_nat_detection(m);
+        sa.fragmentation = sa.cfg.fragmentation && m.find_notify(notify_type::ikev2_fragmentation_supported);
         sa.float_ports_if_needed();
         report_weak_group(sa);
         sa.transition(ike_sa_state::init_done);
@@ -198,6 +202,9 @@ bool respond_ike_init(ike_sa& sa, const message& req, message& resp) {
     resp.payloads.push_back(make_payload(ke_payload{suite->dh, bytes(pub.begin(), pub.end())}));
     resp.payloads.push_back(make_payload(nonce_payload{sa.nonce_r}));
     sa.add_nat_detection(resp);
+    // RFC 7383 2.3: answered only when offered (and wanted here).
+    sa.fragmentation = sa.cfg.fragmentation && req.find_notify(notify_type::ikev2_fragmentation_supported);
+    if (sa.fragmentation) resp.payloads.push_back(make_notify(notify_type::ikev2_fragmentation_supported));
     if (const auto* info = crypto::find_dh_group(static_cast<std::uint16_t>(suite->dh)); info && info->weak)
         sa.log(log_level::warning, fmt::format("IKE SA uses weak DH group {}", info->name));
     sa.log(log_level::info, "IKE_SA_INIT answered with " + sa.ike_proposal_text);

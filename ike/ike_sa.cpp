@@ -198,6 +198,66 @@ std::optional<std::vector<std::uint8_t>> ike_sa::encode(const message& m) {
     return std::move(r).value();
 }
 
+std::size_t ike_sa::fragment_plaintext_size() const {
+    // RFC 7383 2.5.1: fragment_size bounds the whole IP datagram.
+    constexpr std::size_t udp_header = 8, non_esp_marker = 4, skf_header = 4 + 4;
+    std::size_t ip_header = remote.address().is_v4() ? 20 : 40;
+    std::size_t overhead = ip_header + udp_header + (natt_ports ? non_esp_marker : 0) + ike_header_size + skf_header;
+    if (!sk_out || cfg.fragment_size <= overhead) return 0;
+    std::size_t room = cfg.fragment_size - overhead;
+    std::size_t empty = sk_out->sealed_size(0);
+    if (room <= empty) return 0;
+    // sealed_size grows with the plaintext (padding to the block size): the largest that fits.
+    std::size_t p = room - empty + 1;
+    while (p > 0 && sk_out->sealed_size(p) > room) --p;
+    return p;
+}
+
+std::optional<std::vector<bytes>> ike_sa::encode_datagrams(const message& m) {
+    auto whole = encode(m);
+    if (!whole) return std::nullopt;
+    std::vector<bytes> out;
+    std::size_t ip_udp = (remote.address().is_v4() ? 20 : 40) + 8 + (natt_ports ? 4 : 0);
+    // RFC 7383 2.5: only SK messages, never IKE_SA_INIT, and only what would not fit.
+    if (!fragmentation || m.header.exchange == exchange_type::ike_sa_init || !m.payloads.empty() ||
+        ip_udp + whole->size() <= cfg.fragment_size) {
+        out.push_back(std::move(*whole));
+        return out;
+    }
+    std::size_t max_plaintext = fragment_plaintext_size();
+    if (max_plaintext == 0) {
+        log(log_level::warning, fmt::format("fragment size {} leaves no room for data, sending {} bytes unfragmented",
+                                            cfg.fragment_size, whole->size()));
+        out.push_back(std::move(*whole));
+        return out;
+    }
+    auto fragments = serialize_fragments(m, *sk_out, max_plaintext);
+    if (!fragments) {
+        log(log_level::error, "cannot fragment " + to_string(m.header.exchange) + ": " + fragments.error().reason);
+        return std::nullopt;
+    }
+    ++fragment_stats.messages_fragmented;
+    log(log_level::debug, fmt::format("{} {} {} ({} bytes) split into {} fragments", to_string(m.header.exchange),
+                                      m.header.response ? "response" : "request", m.header.message_id, whole->size(),
+                                      fragments->size()));
+    return std::move(fragments).value();
+}
+
+void ike_sa::send_datagrams(const std::vector<bytes>& datagrams) {
+    if (datagrams.size() > 1) fragment_stats.fragments_sent += datagrams.size();
+    for (const auto& d : datagrams) send_bytes(d);
+}
+
+void ike_sa::message_ids_running_out(std::uint32_t next_request, std::uint32_t expected_request) {
+    // RFC 7296 2.2: "In the unlikely event that Message IDs grow too large to fit in 32 bits, the
+    // IKE SA MUST be closed or rekeyed." Rekeyed: the new IKE SA counts from 0 again. Due at once
+    // through the soft-lifetime path (ike_timers), which also retries a failed rekey.
+    log(log_level::warning, fmt::format("Message IDs near the 32-bit limit (next request {:#x}, peer's {:#x}), "
+                                        "rekeying the IKE SA",
+                                        next_request, expected_request));
+    if (state() == ike_sa_state::established || state() == ike_sa_state::rekeying) rekey_at = svc.time.now();
+}
+
 void ike_sa::send_bytes(std::span<const std::uint8_t> data) {
     if (!natt_ports) {
         svc.net.send(local, remote, data);
@@ -218,15 +278,20 @@ void ike_sa::receive(std::span<const std::uint8_t> datagram, const udp_endpoint&
     }
     message m = std::move(parsed).value();
     const ike_header& h = m.header;
+    // A fragment of the request we answered last: authenticated first (receive_fragment).
+    bool answered = false;
     if (h.response) {
         if (!tasks.response_expected(h)) {
+            ++dropped_message_id;
             log(log_level::debug, fmt::format("dropped unexpected {} response with Message ID {}",
                                               to_string(h.exchange), h.message_id));
             return;
         }
     } else {
-        if (tasks.resend_if_retransmit(h, datagram)) return;
-        if (!tasks.request_in_window(h)) {
+        if (!m.skf() && tasks.resend_if_retransmit(h, datagram)) return;
+        answered = m.skf() && tasks.answered_last(h);
+        if (!answered && !tasks.request_in_window(h)) {
+            ++dropped_message_id;
             log(log_level::debug, fmt::format("dropped {} request with Message ID {} (expected {})",
                                               to_string(h.exchange), h.message_id, tasks.expected_request_id()));
             return;
@@ -246,7 +311,12 @@ void ike_sa::receive(std::span<const std::uint8_t> datagram, const udp_endpoint&
             log(log_level::debug, "dropped protected message before keys exist");
             return;
         }
-        if (auto err = open_sk(m, datagram, *sk_in)) {
+        if (m.skf()) {
+            auto whole = receive_fragment(m, datagram, answered);
+            if (!whole) return;
+            m = std::move(*whole);
+            datagram = {};  // no single raw form (task_manager::send_response)
+        } else if (auto err = open_sk(m, datagram, *sk_in)) {
             if (err->reason == icv_failed_reason) {
                 log(log_level::warning, fmt::format("dropped {} with Message ID {}: {}", to_string(h.exchange),
                                                     h.message_id, err->reason));
@@ -281,6 +351,70 @@ void ike_sa::receive(std::span<const std::uint8_t> datagram, const udp_endpoint&
     else tasks.on_request(m, datagram);
 }
 
+std::optional<message> ike_sa::receive_fragment(const message& m, std::span<const std::uint8_t> datagram,
+                                                bool answered) {
+    const ike_header& h = m.header;
+    const skf_payload& f = *m.skf();
+    if (!fragmentation) {
+        // RFC 7383 2.3: fragments are only used once both sides announced support.
+        ++fragment_stats.dropped_not_negotiated;
+        log(log_level::warning, fmt::format("dropped {} {} {} fragment {}/{}: fragmentation not negotiated",
+                                            to_string(h.exchange), h.response ? "response" : "request", h.message_id,
+                                            f.fragment_number, f.total_fragments));
+        return std::nullopt;
+    }
+    // RFC 7383 2.6: each fragment's ICV is verified before it is kept or acted on.
+    auto plain = open_skf(m, datagram, *sk_in);
+    if (!plain) {
+        bool icv = plain.error().reason == icv_failed_reason;
+        ++(icv ? fragment_stats.dropped_icv : fragment_stats.dropped_invalid);
+        log(log_level::warning, fmt::format("dropped {} {} {} fragment {}/{}: {}", to_string(h.exchange),
+                                            h.response ? "response" : "request", h.message_id, f.fragment_number,
+                                            f.total_fragments, plain.error().reason));
+        return std::nullopt;
+    }
+    ++fragment_stats.fragments_received;
+    last_heard = svc.time.now();
+    if (answered) {
+        // RFC 7383 2.6.1: a retransmitted fragmented request gets the (possibly fragmented) response
+        // again only on its fragment 1; the other fragments must not trigger it as well.
+        if (f.fragment_number == 1) tasks.resend_response(h);
+        else ++fragment_stats.duplicates;
+        return std::nullopt;
+    }
+    reassembly& r = h.response ? _responses_in : _requests_in;
+    auto st = r.fragments.add(m, std::move(plain).value());
+    switch (st) {
+    case fragment_reassembler::status::incomplete:
+        // The first fragment of a message (or of one re-fragmented smaller) starts the clock.
+        if (r.fragments.held() == 1) r.started = svc.time.now();
+        return std::nullopt;
+    case fragment_reassembler::status::ignored:
+        ++fragment_stats.duplicates;
+        return std::nullopt;
+    case fragment_reassembler::status::rejected:
+        ++fragment_stats.dropped_invalid;
+        if (r.fragments.held() == 0) r.started.reset();
+        log(log_level::warning, fmt::format("dropped {} {} {} fragment {}/{}: beyond the reassembly limits",
+                                            to_string(h.exchange), h.response ? "response" : "request", h.message_id,
+                                            f.fragment_number, f.total_fragments));
+        return std::nullopt;
+    case fragment_reassembler::status::complete: break;
+    }
+    r.started.reset();
+    auto whole = r.fragments.take();
+    if (!whole) {
+        // Authenticated, but the joined inner chain is malformed: as for an SK message.
+        log(log_level::warning, "malformed reassembled message: " + whole.error().reason);
+        if (!h.response) tasks.reject_request(m, {}, whole.error());
+        return std::nullopt;
+    }
+    ++fragment_stats.messages_reassembled;
+    log(log_level::debug, fmt::format("reassembled {} {} {} from {} fragments", to_string(h.exchange),
+                                      h.response ? "response" : "request", h.message_id, f.total_fragments));
+    return std::move(whole).value();
+}
+
 std::optional<std::string> ike_sa::derive_keys(std::span<const std::uint8_t> g_ir, const ike_sa* rekeyed_from) {
     crypto::ike_suite s{ike_suite.prf, ike_suite.encr, ike_suite.integ};
     auto seed = rekeyed_from ? crypto::rekey_skeyseed(rekeyed_from->ike_suite.prf, rekeyed_from->keys.sk_d.view(), g_ir,
@@ -290,6 +424,9 @@ std::optional<std::string> ike_sa::derive_keys(std::span<const std::uint8_t> g_i
     auto k = crypto::derive_ike_sa_keys(s, seed->view(), nonce_i, nonce_r, spi_i, spi_r);
     if (!k) return "key derivation: " + k.error().message();
     keys = std::move(*k);
+    // Negotiated in IKE_SA_INIT, the extension carries over to the rekeyed IKE SA (strongSwan
+    // keeps its extensions the same way).
+    if (rekeyed_from) fragmentation = rekeyed_from->fragmentation;
     auto make = [&](const base::secret_bytes& e, const base::secret_bytes& a) -> std::unique_ptr<sk_codec> {
         auto c = crypto::sk_cipher::create(s.encr, s.integ, e.view(), a.view(), svc.rng);
         if (!c) return nullptr;
@@ -363,6 +500,8 @@ std::optional<time_point> ike_sa::next_deadline() const {
     // deadline on_timer would not act on would stall whoever waits for it).
     if (!original_initiator && state() < ike_sa_state::established) consider(created_at + cfg.half_open_timeout);
     consider(keepalive_at);
+    for (const auto* r : {&_requests_in, &_responses_in})
+        if (r->started) consider(*r->started + cfg.fragment_reassembly_timeout);
     if (state() == ike_sa_state::established) {
         consider(rekey_at);
         consider(expire_at);
@@ -434,6 +573,17 @@ void ike_sa::on_timer() {
     auto now = svc.time.now();
     tasks.on_timer(now);
     if (destroyed()) return;
+    for (auto* r : {&_requests_in, &_responses_in}) {
+        if (!r->started || now < *r->started + cfg.fragment_reassembly_timeout) continue;
+        ++fragment_stats.reassembly_timeouts;
+        log(log_level::info, fmt::format("abandoned the reassembly of {} {}: {} fragments held for {} s",
+                                         r == &_requests_in ? "request" : "response",
+                                         r->fragments.message_id().value_or(0), r->fragments.held(),
+                                         std::chrono::duration_cast<std::chrono::seconds>(
+                                             cfg.fragment_reassembly_timeout).count()));
+        r->fragments.reset();
+        r->started.reset();
+    }
     if (!original_initiator && state() < ike_sa_state::established && now >= created_at + cfg.half_open_timeout) {
         fail("half-open IKE SA timed out");
         destroy("half-open timeout");

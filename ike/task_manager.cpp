@@ -37,31 +37,54 @@ void task_manager::send_request() {
     m.header.message_id = _next_mid;
     m.header.spi_i = _sa.spi_i;
     m.header.spi_r = _sa.spi_r;
+    if (_next_mid == last_message_id) {
+        // RFC 7296 2.2: the Message ID space is used up (the exhaustion rekey did not happen).
+        _sa.fail("Message ID space exhausted");
+        _queue.clear();
+        _active.reset();
+        _sa.destroy("Message ID space exhausted");
+        return;
+    }
     auto st = _active->build_request(_sa, m);
     if (st == task_status::failed) {
         finish_active(st, false);
         return;
     }
-    auto bytes = _sa.encode(m);
-    if (!bytes) {
+    auto datagrams = _sa.encode_datagrams(m);
+    if (!datagrams || datagrams->empty()) {
         _sa.fail(fmt::format("cannot build {} request", to_string(m.header.exchange)));
         finish_active(task_status::failed, false);
         return;
     }
-    if (m.header.exchange == exchange_type::ike_sa_init) _sa.init_request = *bytes;
-    _request_bytes = std::move(*bytes);
+    if (m.header.exchange == exchange_type::ike_sa_init) _sa.init_request = datagrams->front();
+    _request_datagrams = std::move(*datagrams);
     _retransmits = 0;
     _retransmit_at = _sa.svc.time.now() + _sa.cfg.retransmit.timeout_for(0);
-    _sa.log(log_level::debug, fmt::format("sending {} request {} ({} bytes)", to_string(m.header.exchange),
-                                          _next_mid, _request_bytes.size()));
-    _sa.send_bytes(_request_bytes);
+    std::size_t size = 0;
+    for (const auto& d : _request_datagrams) size += d.size();
+    _sa.log(log_level::debug, fmt::format("sending {} request {} ({} bytes{})", to_string(m.header.exchange),
+                                          _next_mid, size,
+                                          _request_datagrams.size() > 1
+                                              ? fmt::format(" in {} fragments", _request_datagrams.size())
+                                              : std::string()));
+    _sa.send_datagrams(_request_datagrams);
+}
+
+void task_manager::check_message_id_space() {
+    if (_mid_rekey_requested) return;
+    if (_next_mid < message_id_rekey_threshold && _expected_mid < peer_message_id_rekey_threshold) return;
+    _mid_rekey_requested = true;
+    _sa.message_ids_running_out(_next_mid, _expected_mid);
 }
 
 void task_manager::finish_active(task_status st, bool consumed) {
     auto t = std::move(_active);
     _retransmit_at.reset();
-    _request_bytes.clear();
-    if (consumed) ++_next_mid;
+    _request_datagrams.clear();
+    if (consumed) {
+        ++_next_mid;
+        check_message_id_space();
+    }
     if (st == task_status::failed && t && t->fatal()) {
         _queue.clear();
         _sa.destroy(fmt::format("{} failed", t->name()));
@@ -71,7 +94,8 @@ void task_manager::finish_active(task_status st, bool consumed) {
 }
 
 bool task_manager::response_expected(const ike_header& h) const {
-    return _active && !_request_bytes.empty() && h.message_id == _next_mid && h.exchange == _active->exchange();
+    return _active && !_request_datagrams.empty() && h.message_id == _next_mid &&
+           h.exchange == _active->exchange();
 }
 
 bool task_manager::request_in_window(const ike_header& h) const { return h.message_id == _expected_mid; }
@@ -79,10 +103,19 @@ bool task_manager::request_in_window(const ike_header& h) const { return h.messa
 bool task_manager::resend_if_retransmit(const ike_header& h, std::span<const std::uint8_t> raw) {
     if (_cached_response.empty() || h.message_id + 1 != _expected_mid) return false;
     if (!std::equal(raw.begin(), raw.end(), _last_request_in.begin(), _last_request_in.end())) return false;
+    resend_response(h);
+    return true;
+}
+
+bool task_manager::answered_last(const ike_header& h) const {
+    return !h.response && !_cached_response.empty() && h.message_id + 1 == _expected_mid;
+}
+
+void task_manager::resend_response(const ike_header& h) {
+    if (!answered_last(h)) return;
     _sa.log(log_level::info, fmt::format("peer retransmitted {} request {}, re-sending our response",
                                          to_string(h.exchange), h.message_id));
-    _sa.send_bytes(_cached_response);
-    return true;
+    _sa.send_datagrams(_cached_response);
 }
 
 void task_manager::on_response(const message& response) {
@@ -103,13 +136,22 @@ void task_manager::response_invalid(const std::string& reason) {
 }
 
 void task_manager::send_response(message& response, std::span<const std::uint8_t> raw_request) {
-    auto bytes = _sa.encode(response);
+    auto datagrams = _sa.encode_datagrams(response);
     ++_expected_mid;
-    if (!bytes) return;
-    if (response.header.exchange == exchange_type::ike_sa_init) _sa.init_response = *bytes;
-    _last_request_in.assign(raw_request.begin(), raw_request.end());
-    _cached_response = std::move(*bytes);
-    _sa.send_bytes(_cached_response);
+    check_message_id_space();
+    if (datagrams && !datagrams->empty()) {
+        if (response.header.exchange == exchange_type::ike_sa_init) _sa.init_response = datagrams->front();
+        // A reassembled (fragmented) request has no single raw form: its retransmissions are
+        // recognized by their authenticated fragment 1 instead (ike_sa::receive).
+        _last_request_in.assign(raw_request.begin(), raw_request.end());
+        _cached_response = std::move(*datagrams);
+        _sa.send_datagrams(_cached_response);
+    } else {
+        _cached_response.clear();  // never answer a retransmission with an older response
+        _last_request_in.clear();
+    }
+    // The peer used Message ID 0xFFFFFFFF: nothing is left (RFC 7296 2.2).
+    if (_expected_mid == 0) _sa.destroy("peer exhausted the Message ID space");
 }
 
 namespace {
@@ -171,8 +213,11 @@ void task_manager::on_timer(time_point now) {
     }
     ++_retransmits;
     _retransmit_at = now + _sa.cfg.retransmit.timeout_for(_retransmits);
-    _sa.log(log_level::info, fmt::format("retransmit {} of {} request {}", _retransmits, _active->name(), _next_mid));
-    _sa.send_bytes(_request_bytes);
+    _sa.log(log_level::info, fmt::format("retransmit {} of {} request {}{}", _retransmits, _active->name(), _next_mid,
+                                         _request_datagrams.size() > 1
+                                             ? fmt::format(" ({} fragments)", _request_datagrams.size())
+                                             : std::string()));
+    _sa.send_datagrams(_request_datagrams);
 }
 
 } // namespace ike

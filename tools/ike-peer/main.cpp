@@ -91,6 +91,8 @@ struct options {
     double run_for = 0;
     std::uint64_t child_lifetime = 0, ike_lifetime = 0;  // 0: the library defaults
     double dpd_delay = -1;                               // <0: the library default, 0: off
+    std::size_t fragment_size = 0;                       // 0: the library default (1280)
+    bool no_fragmentation = false;
     std::string log_level = "info";
 };
 
@@ -175,6 +177,8 @@ ike::peer_config make_config(const options& o) {
     c.force_encap = o.force_encap;
     if (o.child_lifetime) c.child_lifetime_seconds = o.child_lifetime;
     if (o.ike_lifetime) c.ike_lifetime_seconds = o.ike_lifetime;
+    if (o.fragment_size) c.fragment_size = o.fragment_size;
+    if (o.no_fragmentation) c.fragmentation = false;
     if (o.dpd_delay >= 0)
         c.dpd_delay = std::chrono::duration_cast<ike::duration>(std::chrono::duration<double>(o.dpd_delay));
     return c;
@@ -211,6 +215,9 @@ int main(int argc, char** argv) {
     app.add_option("--child-lifetime", o.child_lifetime, "CHILD SA lifetime in seconds (rekey at ~80-90 %)");
     app.add_option("--ike-lifetime", o.ike_lifetime, "IKE SA lifetime in seconds (rekey at ~80-90 %)");
     app.add_option("--dpd-delay", o.dpd_delay, "seconds without a message before a liveness check (0 = off)");
+    app.add_option("--fragment-size", o.fragment_size,
+                   "largest IP datagram of an IKE fragment (RFC 7383), bytes (default 1280)");
+    app.add_flag("--no-fragmentation", o.no_fragmentation, "do not offer IKE fragmentation (RFC 7383)");
     app.add_option("--log-level", o.log_level, "debug|info|warning|error");
     // A later occurrence of a single-valued option overrides an earlier one (handy in scripts).
     for (auto* opt : app.get_options())
@@ -229,6 +236,8 @@ int main(int argc, char** argv) {
             o.child_lifetime = cli.child_lifetime;
             o.ike_lifetime = cli.ike_lifetime;
             o.dpd_delay = cli.dpd_delay;
+            o.fragment_size = cli.fragment_size;
+            if (cli.no_fragmentation) o.no_fragmentation = true;
             if (cli.initiate) o.initiate = true;
         }
     } catch (const CLI::ParseError& e) {
@@ -292,7 +301,13 @@ int main(int argc, char** argv) {
                            {"local", fmt::format("{}:{}", sa->local.address().to_string(), sa->local.port())},
                            {"remote", fmt::format("{}:{}", sa->remote.address().to_string(), sa->remote.port())},
                            {"nat_here", sa->nat_here},
-                           {"nat_there", sa->nat_there}};
+                           {"nat_there", sa->nat_there},
+                           {"fragmentation", sa->fragmentation},
+                           {"fragments", {{"messages_fragmented", sa->fragment_stats.messages_fragmented},
+                                          {"sent", sa->fragment_stats.fragments_sent},
+                                          {"received", sa->fragment_stats.fragments_received},
+                                          {"reassembled", sa->fragment_stats.messages_reassembled},
+                                          {"dropped_icv", sa->fragment_stats.dropped_icv}}}};
                     if (o.print_keys) {
                         const auto& k = sa->keys;
                         j["sk_d"] = hex(k.sk_d.view());

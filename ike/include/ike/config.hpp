@@ -8,6 +8,7 @@
 #include <base/secret_bytes.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -106,6 +107,15 @@ struct peer_config {
     enum class dead_peer_action : std::uint8_t { clear, hold, restart };
     duration dpd_delay = std::chrono::seconds(30);
     dead_peer_action dpd_action = dead_peer_action::restart;
+    // IKE fragmentation (RFC 7383, strongSwan fragmentation=yes): offered and accepted with
+    // N(IKEV2_FRAGMENTATION_SUPPORTED) in IKE_SA_INIT. Once negotiated, an SK message whose IP
+    // datagram (IP + UDP [+ non-ESP marker] + IKE) would exceed fragment_size goes out as SKF
+    // fragments no larger than that. RFC 7383 2.5.1 suggests 576 (IPv4) / 1280 (IPv6) as safe
+    // sizes; like strongSwan's charon.fragment_size we use 1280 for both. A partly received
+    // fragmented message is abandoned after fragment_reassembly_timeout.
+    bool fragmentation = true;
+    std::size_t fragment_size = 1280;
+    duration fragment_reassembly_timeout = std::chrono::seconds(30);
 
     [[nodiscard]] peer_identity effective_local_id() const;
     // The PSK for this pair of identities: an exact match beats a wildcard (strongSwan's rule).

@@ -2,13 +2,17 @@
 // One IKE SA (RFC 7296 section 1): SPIs, role, state, negotiated suite and keys, IKE_SA_INIT
 // data needed for AUTH, NAT-T state, its CHILD SAs and its task manager. Receive path, in order:
 //   1. parse_message (bounds-checked), Message ID window / retransmission check
-//   2. validate_outer (exchange table) -> open_sk (ICV before decryption) -> validate_message
+//   2. validate_outer (exchange table) -> open_sk (ICV before decryption) -> validate_message;
+//      an SKF fragment (RFC 7383, only when negotiated, else dropped and counted): open_skf (its
+//      own ICV) -> per-direction reassembler (bounded; abandoned after a timeout or when another
+//      Message ID starts) -> when complete, validate_message of the whole message
 //   3. task manager -> task (exchange_*.cpp); only validated content enters SA state.
 #include "ike/child_sa.hpp"
 #include "ike/config.hpp"
 #include "ike/dh.hpp"
 #include "ike/keymat.hpp"
 #include "ike/message.hpp"
+#include "ike/message_fragments.hpp"
 #include "ike/proposal_select.hpp"
 #include "ike/sa_installer.hpp"
 #include "ike/sa_state.hpp"
@@ -33,6 +37,19 @@ class key_exchange_factory;
 }
 
 namespace ike {
+
+// RFC 7383 fragmentation on one IKE SA (status and tests: were fragments really exchanged?).
+struct fragment_counters {
+    std::uint64_t messages_fragmented = 0;  // messages we split (a retransmission is not counted again)
+    std::uint64_t fragments_sent = 0;       // SKF datagrams put on the wire, retransmissions included
+    std::uint64_t fragments_received = 0;   // authenticated SKF fragments
+    std::uint64_t messages_reassembled = 0;
+    std::uint64_t duplicates = 0;              // authenticated, but already held (ignored)
+    std::uint64_t dropped_not_negotiated = 0;  // SKF without negotiated fragmentation
+    std::uint64_t dropped_icv = 0;             // ICV did not verify: forged or corrupted
+    std::uint64_t dropped_invalid = 0;         // bad padding, numbering or reassembly limits
+    std::uint64_t reassembly_timeouts = 0;     // incomplete messages abandoned
+};
 
 enum class log_level { debug, info, warning, error };
 using log_sink = std::function<void(log_level, std::string_view)>;
@@ -77,7 +94,17 @@ public:
 
     // Serializes (SK-protected except for IKE_SA_INIT) and sends; returns the bytes sent.
     std::optional<std::vector<std::uint8_t>> encode(const message& m);
+    // The datagrams for `m`: one, or its SKF fragments when fragmentation was negotiated and the
+    // IP datagram would exceed cfg.fragment_size (RFC 7383 2.5; never IKE_SA_INIT).
+    std::optional<std::vector<bytes>> encode_datagrams(const message& m);
     void send_bytes(std::span<const std::uint8_t> bytes);
+    void send_datagrams(const std::vector<bytes>& datagrams);
+    // Largest inner plaintext per fragment for cfg.fragment_size on the current path (IP and UDP
+    // headers, non-ESP marker, IKE header, SKF header, IV, padding and ICV taken off); 0 when the
+    // size leaves no room.
+    [[nodiscard]] std::size_t fragment_plaintext_size() const;
+    // The task manager's Message ID counters passed the rekey threshold (task_manager.hpp).
+    void message_ids_running_out(std::uint32_t next_request, std::uint32_t expected_request);
 
     // Logging with the SA prefix "ike[3] 192.0.2.2: ".
     void log(log_level level, std::string_view text) const;
@@ -144,6 +171,13 @@ public:
     task_manager tasks{*this};
     std::string last_error;
     std::vector<std::uint8_t> cookie;  // initiator: COOKIE to echo (RFC 7296 2.6)
+    // RFC 7383: both sides sent N(IKEV2_FRAGMENTATION_SUPPORTED) in IKE_SA_INIT (kept by a
+    // rekeyed IKE SA's successor, as strongSwan does).
+    bool fragmentation = false;
+    fragment_counters fragment_stats;
+    // Messages dropped for their Message ID (RFC 7296 2.2): old, beyond the window, or a
+    // response we do not wait for.
+    std::uint64_t dropped_message_id = 0;
     time_point created_at;
     std::optional<time_point> keepalive_at;
     // Lifetime (RFC 7296 2.8): rekey at the soft lifetime, delete at the hard one.
@@ -158,10 +192,21 @@ public:
     time_point last_heard;
 
 private:
+    // One SKF fragment that passed the window check: authenticated, then reassembled; returns the
+    // whole message once every fragment is in. `answered`: a fragment of the request we answered
+    // last (RFC 7383 2.6.1: fragment 1 re-sends the cached response, the others are ignored).
+    std::optional<message> receive_fragment(const message& m, std::span<const std::uint8_t> datagram, bool answered);
     void ike_timers(time_point now);    // IKE rekey at soft lifetime, hard lifetime, DPD
     void child_timers(time_point now);  // rekey at soft lifetime, hard expiry, rekey grace ends
 
     sa_state_machine<ike_sa_state> _sm{ike_sa_state::created};
+    // Fragments of the peer's request and of the response to ours are reassembled apart (each
+    // direction has its own window); bounded by the reassembler's fragment and byte limits.
+    struct reassembly {
+        fragment_reassembler fragments;
+        std::optional<time_point> started;
+    };
+    reassembly _requests_in, _responses_in;
 };
 
 } // namespace ike
