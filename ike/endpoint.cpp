@@ -83,6 +83,14 @@ bool endpoint::remove_peer(const std::string& peer_name, bool send_delete) {
     return true;
 }
 
+bool endpoint::update_selectors(const std::string& peer_name, std::vector<cidr> local_ts, std::vector<cidr> peer_ts) {
+    auto it = std::find_if(_peers.begin(), _peers.end(), [&](const auto& p) { return p->name == peer_name; });
+    if (it == _peers.end()) return false;
+    (*it)->local_ts = std::move(local_ts);
+    (*it)->peer_ts = std::move(peer_ts);
+    return true;
+}
+
 std::string endpoint::last_error(const std::string& peer_name) const {
     auto it = _peer_errors.find(peer_name);
     return it == _peer_errors.end() ? std::string() : it->second;
@@ -126,8 +134,10 @@ bool with_established(endpoint& ep, std::uint32_t id, F&& f) {
 }
 } // namespace
 
-bool endpoint::create_child(std::uint32_t id) {
-    bool ok = with_established(*this, id, [](ike_sa& sa) { sa.tasks.queue(make_child_create_task()); });
+bool endpoint::create_child(std::uint32_t id, std::vector<cidr> local_ts, std::vector<cidr> peer_ts) {
+    bool ok = with_established(*this, id, [&](ike_sa& sa) {
+        sa.tasks.queue(make_child_create_task(std::move(local_ts), std::move(peer_ts)));
+    });
     reap();
     return ok;
 }

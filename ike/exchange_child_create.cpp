@@ -21,6 +21,9 @@ using namespace detail;
 // PFS: the proposals' first group, and only proposals that carry it are useful with that KE.
 class child_create_task final : public task {
 public:
+    child_create_task(std::vector<cidr> local_ts, std::vector<cidr> peer_ts)
+        : _local_ts(std::move(local_ts)), _peer_ts(std::move(peer_ts)) {}
+
     [[nodiscard]] exchange_type exchange() const override { return exchange_type::create_child_sa; }
     [[nodiscard]] std::string_view name() const override { return "CREATE_CHILD_SA"; }
 
@@ -31,6 +34,8 @@ public:
         }
         if (!_offer.child) {
             _offer = offer_child(sa, sa.esp_proposals);
+            if (!_local_ts.empty()) _offer.tsi = ts_from_cidrs(_local_ts);
+            if (!_peer_ts.empty()) _offer.tsr = ts_from_cidrs(_peer_ts);
             _nonce = random_bytes(sa, nonce_size);
         }
         if (_group == dh_group::none) _group = first_dh_group(sa.esp_proposals);
@@ -101,6 +106,7 @@ public:
     void timed_out(ike_sa& sa) override { discard_child(sa, _offer); }
 
 private:
+    std::vector<cidr> _local_ts, _peer_ts;
     child_offer _offer;
     std::vector<std::uint8_t> _nonce;
     dh_group _group = dh_group::none;
@@ -110,7 +116,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<task> make_child_create_task() { return std::make_unique<child_create_task>(); }
+std::unique_ptr<task> make_child_create_task(std::vector<cidr> local_ts, std::vector<cidr> peer_ts) {
+    return std::make_unique<child_create_task>(std::move(local_ts), std::move(peer_ts));
+}
 
 namespace detail {
 

@@ -16,7 +16,8 @@
 #   7. proposal mismatch: charon initiating with aes128-sha1-modp2048 is refused, our tunnel
 #      log names both offers; our tunnel modified to aes-128 reports NO_PROPOSAL_CHOSEN with
 #      our offer as statusReason
-#   7b. modify: new PSK on both sides; peer CIDR added on both sides, ping to both networks
+#   7b. modify: new PSK on both sides; peer CIDR added on both sides without interrupting the
+#       unchanged pair (same IKE SA, existing CHILD SA kept, no echo lost), ping to both networks
 #   8. CHILD SA rekey (lifeTime 30 s) under a running ping: new SPIs, at most 3 echoes lost
 #   9. delete: charon no longer lists the SA
 # Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
@@ -189,9 +190,10 @@ ok "7: proposal mismatch: log '$(grep -o 'NO_PROPOSAL_CHOSEN: peer offered.*' "$
 topo_ctl tunnel modify t1 --ike-encryption aes-256 > /dev/null || fail "7: modify back"
 topo_wait_status t1 Ready 40 || fail "7: not Ready after the modify back"
 
-# 7b. modify: a new PSK on both sides, then a peer CIDR added on both sides (site B gets
-#     10.3.0.1 in 10.3.0.0/24); after each the tunnel is Ready and carries traffic, the second
-#     time to both peer networks
+# 7b. modify: a new PSK on both sides (the IKE SA is renegotiated), then a peer CIDR added on
+#     both sides (site B gets 10.3.0.1 in 10.3.0.0/24): the IKE SA and the existing CHILD SA
+#     stay, a CHILD SA for the new pair is negotiated, and a ping running through the modify
+#     between the unchanged pair loses nothing
 PSK="e2e-new-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 charon_conf > "$TOPO_DIR/swanctl.conf"
 topo_swanctl --load-all --file "$TOPO_DIR/swanctl.conf" > /dev/null 2>&1 || fail "7b: charon reload (PSK)"
@@ -203,19 +205,35 @@ topo_wait_status t1 Ready 40 || fail "7b: not Ready with the new PSK"
 for _ in $(seq 1 50); do [ "$(ike_spi)" != "$SPI_OLD_PSK" ] && break; sleep 0.2; done
 [ "$(ike_spi)" != "$SPI_OLD_PSK" ] || fail "7b: the PSK change did not renegotiate the IKE SA"
 ping_until || fail "7b: no ping with the new PSK"
+# the inbound SPIs of the INSTALLED CHILD SAs, space-separated
+child_spis() { topo_ctl --json tunnel sas t1 | jq_py '" ".join(c["spiIn"] for s in d["ikeSas"] for c in s["childSas"] if c["state"] == "INSTALLED")'; }
+SPI_IKE=$(ike_spi)
+SPI_CHILD=$(child_spis)
+[ -n "$SPI_CHILD" ] || fail "7b: no INSTALLED CHILD SA before adding a peer CIDR"
 ip -n "$NS_BG" addr add 10.3.0.1/24 dev bg-lan
 B_TS="$TOPO_SITE_B_NET,10.3.0.0/24"
 charon_conf > "$TOPO_DIR/swanctl.conf"
 topo_swanctl --load-all --file "$TOPO_DIR/swanctl.conf" > /dev/null 2>&1 || fail "7b: charon reload (TS)"
+ip netns exec "$NS_AH" ping -c 60 -i 0.1 -W 1 "$TOPO_HOST_B" > "$TOPO_DIR/modify-ping.out" 2>&1 &
+PING_PID=$!
+sleep 1
 topo_ctl tunnel modify t1 --add-peer-cidr 10.3.0.0/24 > /dev/null || fail "7b: modify --add-peer-cidr"
-topo_wait_status t1 Ready 40 || fail "7b: not Ready after adding a peer CIDR"
-ping_until || fail "7b: no ping to $TOPO_HOST_B after adding a peer CIDR"
 ok=""
-for _ in $(seq 1 20); do ip netns exec "$NS_AH" ping -c 1 -W 1 10.3.0.1 > /dev/null && { ok=1; break; }; done
+for _ in $(seq 1 40); do ip netns exec "$NS_AH" ping -c 1 -W 1 10.3.0.1 > /dev/null && { ok=1; break; }; done
 [ -n "$ok" ] || fail "7b: no ping to the added peer network (10.3.0.1): $(topo_ctl tunnel sas t1 2>&1 | tail -6)"
+wait "$PING_PID"
+RECEIVED=$(grep -o '[0-9]* received' "$TOPO_DIR/modify-ping.out" | cut -d' ' -f1)
+[ "${RECEIVED:-0}" -eq 60 ] ||
+    fail "7b: the unchanged pair lost echoes during the modify: $(tail -2 "$TOPO_DIR/modify-ping.out")"
+topo_wait_status t1 Ready 5 || fail "7b: not Ready after adding a peer CIDR"
+[ "$(ike_spi)" = "$SPI_IKE" ] || fail "7b: adding a peer CIDR replaced the IKE SA"
+SPIS=$(child_spis)
+case " $SPIS " in *" $SPI_CHILD "*) ;; *) fail "7b: the existing CHILD SA $SPI_CHILD is gone ($SPIS)" ;; esac
+[ "$(echo "$SPIS" | wc -w)" -eq 2 ] || fail "7b: expected 2 CHILD SAs after adding a peer CIDR, have: $SPIS"
+topo_swanctl --list-sas | grep -q "10.3.0.0/24" || fail "7b: charon has no CHILD SA for 10.3.0.0/24"
 topo_ctl --json tunnel show t1 | jq_py '",".join(d["inventory"]["peerCidrs"])' | grep -q "10.3.0.0/24" ||
     fail "7b: peerCidrs does not list 10.3.0.0/24"
-ok "7b: modify: new PSK on both sides, then peer CIDR 10.3.0.0/24 added: Ready, ping to both peer networks"
+ok "7b: modify: new PSK on both sides (new IKE SA); peer CIDR 10.3.0.0/24 added: same IKE SA, CHILD SA $SPI_CHILD kept, one more for the new pair, $RECEIVED/60 echoes across the modify"
 
 # 8. CHILD SA rekey through the data plane: with lifeTime 30 s the CHILD SA is rekeyed (by
 #    either side) while a ping runs; the new SPIs carry the traffic (make-before-break: at

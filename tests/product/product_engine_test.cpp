@@ -197,3 +197,127 @@ TEST_CASE("product_engine: a plan the IKE side cannot take is refused before any
     CHECK(r.a->apply_tunnel(empty_psk));
     CHECK(r.net.queued() == 0);
 }
+
+namespace {
+void add_pair(control::tunnel_plan& p, const char* local, const char* peer) {
+    auto l = *control::ipv4_cidr::parse(local), r = *control::ipv4_cidr::parse(peer);
+    p.policies.push_back({p.peer.tunnel_uuid, control::policy_direction::out, control::policy_action::protect, l, r, 16});
+    p.policies.push_back({p.peer.tunnel_uuid, control::policy_direction::in, control::policy_action::protect, r, l, 16});
+}
+// The outbound SPI that carries the named outbound policy in what sa_table describes (0: none).
+std::uint32_t out_spi_of(product_engine& e, const std::string& policy_name) {
+    auto d = e.sas().describe();
+    for (const auto& p : d.policies) {
+        if (p.name != policy_name) continue;
+        if (p.sa_handle == spd::no_sa) return 0;
+        return d.out_sas.at(p.sa_handle).sa->spi();
+    }
+    FAIL("no policy " << policy_name);
+    return 0;
+}
+} // namespace
+
+TEST_CASE("product_engine: modify adding CIDRs keeps the existing CHILD SA and adds CHILD SAs for the new pairs",
+          "[product][engine]") {
+    rig r("psk-m");
+    auto plan = plan_for("t1", "psk-m");
+    REQUIRE_FALSE(r.a->apply_tunnel(plan));
+    r.net.flush();
+    REQUIRE(r.a->query_status("t1").status == "Ready");
+    const auto before = r.a->query_sas("t1").at(0);
+    REQUIRE(before.children.size() == 1);
+    const auto old_out = std::stoul(before.children[0].spi_out, nullptr, 16);
+    REQUIRE(out_spi_of(*r.a, "t1/out/0") == old_out);
+
+    // Both sides add peer network 10.3.0.0/24 (site B's local side).
+    r.b->update_selectors("site-a", {*ike::cidr::parse("10.2.0.0/24"), *ike::cidr::parse("10.3.0.0/24")},
+                          {*ike::cidr::parse("10.1.0.0/24")});
+    plan.peer.peer_cidrs.push_back(*control::ipv4_cidr::parse("10.3.0.0/24"));
+    add_pair(plan, "10.1.0.0/24", "10.3.0.0/24");
+    REQUIRE_FALSE(r.a->apply_tunnel(plan));
+    // Until the new CHILD SA exists the new pair has no SA (dropped, never clear); the old pair
+    // keeps its SA.
+    CHECK(out_spi_of(*r.a, "t1/out/0") == old_out);
+    CHECK(out_spi_of(*r.a, "t1/out/1") == 0);
+    CHECK(r.a->query_status("t1").status == "Ready");
+    CHECK(r.a->query_status("t1").reason.find("1 of the tunnel's network pairs have no CHILD SA") == 0);
+
+    /* HDR, SK { SA, Ni, KEi, TSi(10.1.0.0/24), TSr(10.3.0.0/24) } -->
+                         <-- HDR, SK { SA, Nr, KEr, TSi, TSr } */
+    r.net.flush();
+    auto after = r.a->query_sas("t1");
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].spi_i == before.spi_i);  // the same IKE SA
+    REQUIRE(after[0].children.size() == 2);
+    CHECK(after[0].children[0].spi_in == before.children[0].spi_in);
+    CHECK(after[0].children[0].spi_out == before.children[0].spi_out);
+    CHECK(after[0].children[1].local_ts == std::vector<std::string>{"10.1.0.0/24"});
+    CHECK(after[0].children[1].remote_ts == std::vector<std::string>{"10.3.0.0/24"});
+    const auto new_out = std::stoul(after[0].children[1].spi_out, nullptr, 16);
+    CHECK(out_spi_of(*r.a, "t1/out/0") == old_out);
+    CHECK(out_spi_of(*r.a, "t1/out/1") == new_out);
+    CHECK(r.b_installer.removed == 0);
+    CHECK(r.b_installer.installed == 4);
+    CHECK(r.a->query_status("t1").reason.empty());
+
+    // A local network added: one more CHILD SA, for it with every peer CIDR.
+    r.b->update_selectors("site-a", {*ike::cidr::parse("10.2.0.0/24"), *ike::cidr::parse("10.3.0.0/24")},
+                          {*ike::cidr::parse("10.1.0.0/24"), *ike::cidr::parse("10.4.0.0/24")});
+    plan.peer.local_cidrs.push_back(*control::ipv4_cidr::parse("10.4.0.0/24"));
+    add_pair(plan, "10.4.0.0/24", "10.2.0.0/24");
+    add_pair(plan, "10.4.0.0/24", "10.3.0.0/24");
+    REQUIRE_FALSE(r.a->apply_tunnel(plan));
+    r.net.flush();
+    after = r.a->query_sas("t1");
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].spi_i == before.spi_i);
+    REQUIRE(after[0].children.size() == 3);
+    CHECK(after[0].children[2].local_ts == std::vector<std::string>{"10.4.0.0/24"});
+    CHECK(after[0].children[2].remote_ts == std::vector<std::string>{"10.2.0.0/24", "10.3.0.0/24"});
+    const auto third_out = std::stoul(after[0].children[2].spi_out, nullptr, 16);
+    CHECK(out_spi_of(*r.a, "t1/out/0") == old_out);
+    CHECK(out_spi_of(*r.a, "t1/out/1") == new_out);
+    CHECK(out_spi_of(*r.a, "t1/out/2") == third_out);
+    CHECK(out_spi_of(*r.a, "t1/out/3") == third_out);
+    CHECK(r.b_installer.removed == 0);
+
+    // Removing a CIDR is no addition: the tunnel is renegotiated (a new IKE SA, one CHILD SA).
+    r.b->update_selectors("site-a", {*ike::cidr::parse("10.2.0.0/24")}, {*ike::cidr::parse("10.1.0.0/24")});
+    auto smaller = plan_for("t1", "psk-m");
+    REQUIRE_FALSE(r.a->apply_tunnel(smaller));
+    r.net.flush();
+    after = r.a->query_sas("t1");
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].spi_i != before.spi_i);
+    CHECK(after[0].children.size() == 1);
+    CHECK(r.a->query_status("t1").status == "Ready");
+}
+
+TEST_CASE("product_engine: a CHILD SA for added CIDRs that the peer refuses leaves the rest Ready, with the reason",
+          "[product][engine]") {
+    rig r("psk-r");
+    auto plan = plan_for("t1", "psk-r");
+    REQUIRE_FALSE(r.a->apply_tunnel(plan));
+    r.net.flush();
+    REQUIRE(r.a->query_status("t1").status == "Ready");
+    const auto old_out = std::stoul(r.a->query_sas("t1").at(0).children.at(0).spi_out, nullptr, 16);
+    // Only our side adds 10.3.0.0/24: the peer narrows nothing and refuses the new pair.
+    plan.peer.peer_cidrs.push_back(*control::ipv4_cidr::parse("10.3.0.0/24"));
+    add_pair(plan, "10.1.0.0/24", "10.3.0.0/24");
+    REQUIRE_FALSE(r.a->apply_tunnel(plan));
+    /* HDR, SK { SA, Ni, KEi, TSi, TSr(10.3.0.0/24) } -->  <-- HDR, SK { N(TS_UNACCEPTABLE) } */
+    r.net.flush();
+    auto st = r.a->query_status("t1");
+    CHECK(st.status == "Ready");
+    CHECK(st.reason.find("1 of the tunnel's network pairs have no CHILD SA") == 0);
+    CHECK(st.reason.find("TS_UNACCEPTABLE") != std::string::npos);
+    CHECK(out_spi_of(*r.a, "t1/out/0") == old_out);  // the unchanged pair still has its SA
+    CHECK(out_spi_of(*r.a, "t1/out/1") == 0);        // the new one is dropped, never sent in clear
+    CHECK(r.a->query_sas("t1").at(0).children.size() == 1);
+    // Reconnect renegotiates everything; with the peer still refusing 10.3.0.0/24 it narrows
+    // the first CHILD SA to what it allows (RFC 7296 2.9) and the pair stays without an SA.
+    REQUIRE_FALSE(r.a->reconnect_tunnel("t1"));
+    r.net.flush();
+    CHECK(r.a->query_status("t1").status == "Ready");
+    CHECK(out_spi_of(*r.a, "t1/out/1") == 0);
+}

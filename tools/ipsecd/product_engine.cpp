@@ -25,13 +25,29 @@ std::string endpoint_text(const ike::udp_endpoint& e) {
     return fmt::format("{}:{}", e.address().to_string(), e.port());
 }
 
-// Fields of the plan that the IKE side negotiates with; a change renegotiates.
-bool same_ike(const control::peer_config& a, const control::peer_config& b) {
-    auto cidrs_equal = [](const std::vector<control::ipv4_cidr>& x, const std::vector<control::ipv4_cidr>& y) {
-        return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](const auto& p, const auto& q) {
-                   return p.network == q.network && p.prefix == q.prefix;
-               });
-    };
+bool same_cidr(const control::ipv4_cidr& p, const control::ipv4_cidr& q) {
+    return p.network == q.network && p.prefix == q.prefix;
+}
+bool contains_cidr(const std::vector<control::ipv4_cidr>& list, const control::ipv4_cidr& c) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& x) { return same_cidr(x, c); });
+}
+bool cidrs_equal(const std::vector<control::ipv4_cidr>& x, const std::vector<control::ipv4_cidr>& y) {
+    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), same_cidr);
+}
+// Every CIDR of `old` is still in `now`.
+bool cidrs_kept(const std::vector<control::ipv4_cidr>& old, const std::vector<control::ipv4_cidr>& now) {
+    return std::all_of(old.begin(), old.end(), [&](const auto& c) { return contains_cidr(now, c); });
+}
+std::vector<control::ipv4_cidr> cidrs_added(const std::vector<control::ipv4_cidr>& old,
+                                            const std::vector<control::ipv4_cidr>& now) {
+    std::vector<control::ipv4_cidr> out;
+    for (const auto& c : now)
+        if (!contains_cidr(old, c)) out.push_back(c);
+    return out;
+}
+
+// Fields of the plan that the IKE side negotiates with, apart from the traffic selectors.
+bool same_ike_except_cidrs(const control::peer_config& a, const control::peer_config& b) {
     auto psk_equal = [](const base::secret_bytes& x, const base::secret_bytes& y) {
         return x.size() == y.size() && std::equal(x.view().begin(), x.view().end(), y.view().begin());
     };
@@ -40,7 +56,24 @@ bool same_ike(const control::peer_config& a, const control::peer_config& b) {
            a.remote_id.type == b.remote_id.type && a.remote_id.value == b.remote_id.value && psk_equal(a.psk, b.psk) &&
            a.ike.text == b.ike.text && a.esp.text == b.esp.text && a.ike_lifetime_s == b.ike_lifetime_s &&
            a.child_lifetime_s == b.child_lifetime_s && a.nat_t == b.nat_t && a.replay_window == b.replay_window &&
-           cidrs_equal(a.local_cidrs, b.local_cidrs) && cidrs_equal(a.peer_cidrs, b.peer_cidrs) && a.enabled == b.enabled;
+           a.enabled == b.enabled;
+}
+// A change of any of these renegotiates the tunnel.
+bool same_ike(const control::peer_config& a, const control::peer_config& b) {
+    return same_ike_except_cidrs(a, b) && cidrs_equal(a.local_cidrs, b.local_cidrs) &&
+           cidrs_equal(a.peer_cidrs, b.peer_cidrs);
+}
+// Only CIDRs were added (none removed, nothing else changed): existing CHILD SAs stay and the new
+// pairs get CHILD SAs of their own.
+bool only_cidrs_added(const control::peer_config& old, const control::peer_config& now) {
+    return same_ike_except_cidrs(old, now) && cidrs_kept(old.local_cidrs, now.local_cidrs) &&
+           cidrs_kept(old.peer_cidrs, now.peer_cidrs) && !same_ike(old, now);
+}
+
+std::vector<ike::cidr> to_ike_cidrs(const std::vector<control::ipv4_cidr>& list) {
+    std::vector<ike::cidr> out;
+    for (const auto& c : list) out.push_back(*ike::cidr::parse(c.str()));
+    return out;
 }
 
 std::int64_t seconds_until(const std::optional<ike::time_point>& t, ike::time_point now) {
@@ -123,6 +156,7 @@ control::status product_engine::apply_tunnel(const control::tunnel_plan& plan) {
         return control::api_error{500, "EngineError", err};  // checked before anything changes
     auto [it, fresh] = _tunnels.try_emplace(uuid);
     auto& t = it->second;
+    if (!fresh && t.configured && only_cidrs_added(t.plan.peer, plan.peer) && add_children(t, uuid, plan)) return std::nullopt;
     const bool renegotiate = fresh || !same_ike(t.plan.peer, plan.peer);
     t.plan = plan;
     _sas.set_tunnel(uuid, to_spd_policies(plan.policies), plan.peer.replay_window);
@@ -134,6 +168,40 @@ control::status product_engine::apply_tunnel(const control::tunnel_plan& plan) {
         if (auto e = configure_ike(t, uuid, true)) return e;
     }
     return std::nullopt;
+}
+
+bool product_engine::add_children(tunnel_rec& t, const std::string& uuid, const control::tunnel_plan& plan) {
+    // Only when every IKE SA of the tunnel is established: one still in IKE_AUTH would create
+    // its CHILD SA for the old selectors only, so renegotiating is simpler and as quick.
+    std::vector<std::uint32_t> ike_ids;
+    for (auto* sa : _ep->sas()) {
+        if (sa->cfg.name != uuid || sa->destroyed() || sa->state() == ike::ike_sa_state::rekeyed) continue;
+        if (sa->state() != ike::ike_sa_state::established) return false;
+        ike_ids.push_back(sa->unique_id);
+    }
+    const auto& old = t.plan.peer;
+    const auto& now = plan.peer;
+    const auto new_local = cidrs_added(old.local_cidrs, now.local_cidrs);
+    const auto new_peer = cidrs_added(old.peer_cidrs, now.peer_cidrs);
+    t.plan = plan;
+    _sas.set_tunnel(uuid, to_spd_policies(plan.policies), plan.peer.replay_window);
+    _ep->update_selectors(uuid, to_ike_cidrs(now.local_cidrs), to_ike_cidrs(now.peer_cidrs));
+    auto text = [](const std::vector<control::ipv4_cidr>& l) {
+        std::string s;
+        for (const auto& c : l) s += (s.empty() ? "" : ",") + c.str();
+        return s;
+    };
+    tunnel_log_line(uuid, fmt::format("modify: added local [{}] peer [{}]; existing CHILD SAs kept, negotiating "
+                                      "CHILD SAs for the new pairs on {} IKE SA(s)",
+                                      text(new_local), text(new_peer), ike_ids.size()));
+    // New pairs: every local network with each new peer CIDR, and each new local network with
+    // the old peer CIDRs (RFC 7296 1.3.1: one CREATE_CHILD_SA per selector set).
+    for (auto id : ike_ids) {
+        if (!new_peer.empty()) _ep->create_child(id, to_ike_cidrs(now.local_cidrs), to_ike_cidrs(new_peer));
+        if (!new_local.empty() && !old.peer_cidrs.empty())
+            _ep->create_child(id, to_ike_cidrs(new_local), to_ike_cidrs(old.peer_cidrs));
+    }
+    return true;
 }
 
 void product_engine::remove_tunnel(const std::string& uuid) {
@@ -161,7 +229,15 @@ control::tunnel_status product_engine::query_status(const std::string& uuid) {
     bool connecting = false;
     for (auto* sa : _ep->sas()) {
         if (sa->cfg.name != uuid || sa->destroyed()) continue;
-        if (sa->state() == ike::ike_sa_state::established && has_installed_child(*sa)) return {"Ready", ""};
+        if (sa->state() == ike::ike_sa_state::established && has_installed_child(*sa)) {
+            // Ready, but say so when some network pairs have no CHILD SA (a CHILD SA for pairs a
+            // modify added was refused or is still being negotiated).
+            auto missing = _sas.policies_without_sa(uuid);
+            if (missing.empty()) return {"Ready", ""};
+            auto err = _ep->last_error(uuid);
+            return {"Ready", fmt::format("{} of the tunnel's network pairs have no CHILD SA (traffic dropped){}",
+                                         missing.size(), err.empty() ? "" : ": " + err)};
+        }
         connecting = true;
     }
     auto err = _ep->last_error(uuid);

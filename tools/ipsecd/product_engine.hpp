@@ -4,7 +4,8 @@
 // and maps tunnels onto them:
 //   apply_tunnel     plan -> ike::peer_config (name = tunnel uuid) + SPD policies; a changed IKE
 //                    config replaces the endpoint's peer (old IKE SAs deleted) and initiates when
-//                    enabled; a disabled tunnel keeps its policies (traffic dropped, not sent in
+//                    enabled, except when only CIDRs were added: then the established IKE SAs
+//                    negotiate CHILD SAs for the new pairs and the existing ones carry on; a disabled tunnel keeps its policies (traffic dropped, not sent in
 //                    clear) and negotiates nothing, not even as responder
 //   remove_tunnel    IKE SAs deleted (DELETE sent), then policies and SAs
 //   reconnect        the same tear-down, then initiate
@@ -76,6 +77,9 @@ private:
     void tunnel_log_line(const std::string& uuid, std::string_view line);
     void ike_log(ike::log_level level, std::string_view line);
     control::status configure_ike(tunnel_rec& t, const std::string& uuid, bool initiate);
+    // Modify that only added CIDRs: keeps the IKE and CHILD SAs and negotiates CHILD SAs for
+    // the new pairs; false (nothing changed) when an IKE SA of the tunnel is not established.
+    bool add_children(tunnel_rec& t, const std::string& uuid, const control::tunnel_plan& plan);
     void refresh_vips();
 
     product_engine_options _opt;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace ipsecd {
 
@@ -15,6 +16,53 @@ std::optional<esp::ip_address> to_esp_address(const boost::asio::ip::address& a)
     return esp::ip_address::v4(a.to_v4().to_uint());
 }
 const char* dir_name(ike::sa_direction d) { return d == ike::sa_direction::inbound ? "inbound" : "outbound"; }
+
+// An address as 16 network-order bytes (IPv4 in the first 4, like spd::ip_prefix).
+std::array<std::uint8_t, 16> address_bytes(const boost::asio::ip::address& a) {
+    std::array<std::uint8_t, 16> b{};
+    if (a.is_v4()) {
+        auto v4 = a.to_v4().to_bytes();
+        std::copy(v4.begin(), v4.end(), b.begin());
+    } else {
+        b = a.to_v6().to_bytes();
+    }
+    return b;
+}
+
+// How an outbound policy's addresses relate to a CHILD SA's selectors for one side.
+enum class fit { covered, overlaps, apart };
+
+// An SA without selectors on a side (not from a negotiation) covers the whole tunnel there.
+fit prefix_fit(const spd::ip_prefix& p, const std::vector<ike::esp_selector>& sels) {
+    if (sels.empty()) return fit::covered;
+    const std::size_t n = p.family == spd::ip_family::v4 ? 4 : 16;
+    auto lo = p.addr, hi = p.addr;
+    for (unsigned bit = p.len; bit < n * 8; ++bit) hi[bit / 8] |= std::uint8_t(0x80u >> (bit % 8));
+    auto less_eq = [n](const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b) {
+        return !std::lexicographical_compare(b.begin(), b.begin() + std::ptrdiff_t(n), a.begin(), a.begin() + std::ptrdiff_t(n));
+    };
+    fit best = fit::apart;
+    for (const auto& s : sels) {
+        if (s.start.is_v4() != (p.family == spd::ip_family::v4)) continue;
+        auto start = address_bytes(s.start), end = address_bytes(s.end);
+        if (less_eq(start, lo) && less_eq(hi, end)) return fit::covered;
+        if (less_eq(start, hi) && less_eq(lo, end)) best = fit::overlaps;
+    }
+    return best;
+}
+
+// The worse fit of all the policy's prefixes on one side (an empty list means any address).
+fit side_fit(const std::vector<spd::ip_prefix>& prefixes, const std::vector<ike::esp_selector>& sels) {
+    if (prefixes.empty()) {
+        const auto f4 = prefix_fit(*spd::ip_prefix::parse("0.0.0.0/0"), sels);
+        const auto f6 = prefix_fit(*spd::ip_prefix::parse("::/0"), sels);
+        if (f4 == fit::covered && f6 == fit::covered) return fit::covered;
+        return f4 == fit::apart && f6 == fit::apart ? fit::apart : fit::overlaps;
+    }
+    fit worst = fit::covered;
+    for (const auto& p : prefixes) worst = std::max(worst, prefix_fit(p, sels));
+    return worst;
+}
 } // namespace
 
 std::optional<esp::sa_config> to_esp_config(const ike::esp_sa_install& sa, std::uint32_t replay_window,
@@ -91,7 +139,7 @@ void sa_table::install_sa(const ike::esp_sa_install& sa) {
     if (cfg && sa.direction == ike::sa_direction::outbound) {
         auto e = dataplane::make_out_sa_entry(name, *cfg, err);
         if (e) {
-            t.out.push_back({sa.reqid, std::move(*e)});
+            t.out.push_back({sa.reqid, std::move(*e), sa.src_selectors, sa.dst_selectors});
             if (_log) _log(sa.peer, fmt::format("installed outbound ESP SA {:08x} reqid {} ({}{}{})", sa.spi, sa.reqid,
                                                 sa.encryption, sa.integrity.empty() ? "" : "/", sa.integrity));
             return republish();
@@ -133,19 +181,39 @@ dataplane::dynamic_entries sa_table::describe() const {
     dataplane::dynamic_entries d;
     d.vips = _vips;
     for (const auto& [uuid, t] : _tunnels) {
-        std::uint32_t out_handle = spd::no_sa;
-        for (const auto& r : t.out) {
-            out_handle = std::uint32_t(d.out_sas.size());  // the last one pushed = the newest
-            d.out_sas.push_back(r.entry);
-        }
+        const auto first_out = std::uint32_t(d.out_sas.size());
+        for (const auto& r : t.out) d.out_sas.push_back(r.entry);
         for (const auto& r : t.in) d.in_sas.push_back(r.entry);
         for (auto p : t.policies) {
             if (p.act == spd::action::protect)
-                p.sa_handle = p.dir == spd::direction::out ? out_handle : t.tag;
+                p.sa_handle = p.dir == spd::direction::out ? outbound_handle(t, p, first_out) : t.tag;
             d.policies.push_back(std::move(p));
         }
     }
     return d;
+}
+
+std::uint32_t sa_table::outbound_handle(const tunnel_rec& t, const spd::policy& p, std::uint32_t first_out) {
+    // Newest first: a rekeyed SA takes over from the one it replaces.
+    std::uint32_t overlapping = spd::no_sa;
+    for (std::size_t i = t.out.size(); i-- > 0;) {
+        const auto& r = t.out[i];
+        auto f = std::max(side_fit(p.src, r.src), side_fit(p.dst, r.dst));
+        if (f == fit::covered) return first_out + std::uint32_t(i);
+        if (f == fit::overlaps && overlapping == spd::no_sa) overlapping = first_out + std::uint32_t(i);
+    }
+    return overlapping;
+}
+
+std::vector<std::string> sa_table::policies_without_sa(const std::string& uuid) const {
+    std::vector<std::string> out;
+    auto it = _tunnels.find(uuid);
+    if (it == _tunnels.end()) return out;
+    for (const auto& p : it->second.policies)
+        if (p.act == spd::action::protect && p.dir == spd::direction::out &&
+            outbound_handle(it->second, p, 0) == spd::no_sa)
+            out.push_back(p.name);
+    return out;
 }
 
 void sa_table::republish() {

@@ -5,10 +5,13 @@
 // change calls `publish` with a fresh description (ipsecd builds and RCU-publishes a snapshot).
 //
 // Make-before-break (sa_installer.hpp): an inbound SA joins the SAD and stays until its
-// remove_sa (all inbound SAs of a tunnel pass its inbound policies, via the tunnel's policy tag);
-// the newest outbound SA of a tunnel carries its outbound policies; removing an older one
-// changes nothing, removing the newest falls back to the newest one left. A tunnel's outbound
-// PROTECT policies without any SA stay in the SPD with no SA: such traffic is dropped
+// remove_sa (all inbound SAs of a tunnel pass its inbound policies, via the tunnel's policy tag).
+// Each outbound PROTECT policy is carried by the newest outbound SA whose traffic selectors
+// cover the policy's addresses (failing that, the newest whose selectors overlap them): a
+// tunnel may have several CHILD SAs (a modify that added CIDRs negotiates one for the new pairs
+// and leaves the others alone), and a rekeyed SA takes over from the one it replaces; removing
+// an older one changes nothing, removing the newest falls back to the newest one left. Outbound
+// PROTECT policies without such an SA stay in the SPD with no SA: their traffic is dropped
 // (policy_no_sa), never sent in clear.
 //
 // Single-threaded (the IKE thread). SA objects are shared with published snapshots, so a
@@ -53,6 +56,9 @@ public:
     [[nodiscard]] std::vector<sa_view> sas_of(const std::string& uuid) const;
     [[nodiscard]] std::optional<sa_view> find(ike::sa_direction direction, std::uint32_t spi) const;
     [[nodiscard]] bool has_tunnel(const std::string& uuid) const { return _tunnels.contains(uuid); }
+    // The tunnel's outbound PROTECT policies that no outbound SA carries (their traffic is
+    // dropped as policy_no_sa), by name.
+    [[nodiscard]] std::vector<std::string> policies_without_sa(const std::string& uuid) const;
     [[nodiscard]] std::size_t install_failures() const { return _install_failures; }
 
     // The current description (what the last publish got).
@@ -62,6 +68,7 @@ private:
     struct out_rec {
         std::uint32_t reqid;
         dataplane::out_sa_entry entry;
+        std::vector<ike::esp_selector> src, dst;  // the CHILD SA's traffic selectors
     };
     struct in_rec {
         std::uint32_t reqid;
@@ -75,6 +82,9 @@ private:
         std::vector<in_rec> in;
     };
     void republish();
+    // The data-plane handle (index into the described out_sas, this tunnel's starting at
+    // first_out) of the outbound SA that carries policy `p`, or spd::no_sa.
+    static std::uint32_t outbound_handle(const tunnel_rec& t, const spd::policy& p, std::uint32_t first_out);
 
     publish_fn _publish;
     log_fn _log;

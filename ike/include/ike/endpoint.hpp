@@ -53,8 +53,14 @@ public:
     // Starts IKE_SA_INIT + IKE_AUTH (with the first CHILD SA) towards the named peer; returns
     // the IKE SA's unique id.
     std::optional<std::uint32_t> initiate(const std::string& peer_name);
-    // Queues a CREATE_CHILD_SA for another CHILD SA on an established IKE SA.
-    bool create_child(std::uint32_t ike_id);
+    // Changes a configuration's traffic selectors in place: its IKE and CHILD SAs stay; new
+    // CHILD SAs (and answers to the peer's) use the new ones. False when no configuration has
+    // that name.
+    bool update_selectors(const std::string& peer_name, std::vector<cidr> local_ts, std::vector<cidr> peer_ts);
+
+    // Queues a CREATE_CHILD_SA for another CHILD SA on an established IKE SA, for the configured
+    // traffic selectors or, where non-empty, for `local_ts` / `peer_ts`.
+    bool create_child(std::uint32_t ike_id, std::vector<cidr> local_ts = {}, std::vector<cidr> peer_ts = {});
     bool delete_child(std::uint32_t ike_id, std::uint32_t reqid);
     bool delete_ike(std::uint32_t ike_id);
     bool send_liveness(std::uint32_t ike_id);

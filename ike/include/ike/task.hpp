@@ -6,10 +6,12 @@
 //   responder: respond() builds the response from a validated request.
 // Messages reaching a task have passed the codec's per-exchange payload table and, for
 // protected exchanges, the ICV check (ike_sa::receive).
+#include "ike/config.hpp"
 #include "ike/message.hpp"
 
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace ike {
 
@@ -48,7 +50,9 @@ using responder_fn = bool (*)(ike_sa& sa, const message& request, message& respo
 std::unique_ptr<task> make_ike_init_task();
 std::unique_ptr<task> make_ike_auth_task();
 // CREATE_CHILD_SA for an additional CHILD SA; PFS when the ESP proposals carry a DH group.
-std::unique_ptr<task> make_child_create_task();
+// Traffic selectors: the configured ones, or `local_ts` / `peer_ts` where given (non-empty), e.g.
+// only the pairs a modified configuration added (ipsecd), so existing CHILD SAs stay untouched.
+std::unique_ptr<task> make_child_create_task(std::vector<cidr> local_ts = {}, std::vector<cidr> peer_ts = {});
 std::unique_ptr<task> make_child_delete_task(std::uint32_t reqid);
 // CREATE_CHILD_SA { N(REKEY_SA), ... } for the CHILD SA whose inbound SPI is `spi_in`.
 std::unique_ptr<task> make_child_rekey_task(std::uint32_t spi_in);
