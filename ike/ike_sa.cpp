@@ -205,10 +205,10 @@ std::size_t ike_sa::fragment_plaintext_size() const {
     std::size_t overhead = ip_header + udp_header + (natt_ports ? non_esp_marker : 0) + ike_header_size + skf_header;
     if (!sk_out || cfg.fragment_size <= overhead) return 0;
     std::size_t room = cfg.fragment_size - overhead;
-    std::size_t empty = sk_out->sealed_size(0);
-    if (room <= empty) return 0;
-    // sealed_size grows with the plaintext (padding to the block size): the largest that fits.
-    std::size_t p = room - empty + 1;
+    if (room <= sk_out->sealed_size(0)) return 0;
+    // sealed_size(p) > p and grows with p in block steps: walk down from `room` to the largest p
+    // that fits (at most IV + ICV + one block of steps).
+    std::size_t p = room;
     while (p > 0 && sk_out->sealed_size(p) > room) --p;
     return p;
 }

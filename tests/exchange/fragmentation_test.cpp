@@ -384,3 +384,63 @@ TEST_CASE("fragmented IKE_AUTH over a lossy, reordering network: whenever both s
     }
     CHECK(established >= 20);
 }
+
+TEST_CASE("the fragment plaintext size is the largest that keeps each IP datagram within the fragment size",
+          "[exchange][fragmentation]") {
+    for (const char* suite : {"aes256-sha256-modp2048", "aes128-sha1-modp2048", "aes256gcm16-prfsha256-modp2048"}) {
+        for (bool encap : {false, true}) {
+            two_peers t;
+            auto mc = t.config_for(t.moon, t.sun, "sun");
+            auto sc = t.config_for(t.sun, t.moon, "moon");
+            mc.ike_proposals = sc.ike_proposals = {suite};
+            mc.force_encap = encap;
+            mc.fragment_size = sc.fragment_size = small_fragment_size;
+            t.start(std::move(mc), std::move(sc));
+            t.moon.ep->initiate("sun");
+            t.run();
+            auto* m = t.moon.only_sa();
+            REQUIRE(m);
+            INFO(suite << (encap ? " UDP-encapsulated" : "") << "\n" << t.moon.dump_log());
+            REQUIRE(m->state() == ike_sa_state::established);
+            CHECK(m->natt_ports == encap);
+            // IPv4 20 + UDP 8 [+ non-ESP marker 4] + IKE header 28 + SKF header 8 + sealed part.
+            const std::size_t overhead = 20 + 8 + (encap ? 4 : 0) + 28 + 8;
+            auto p = m->fragment_plaintext_size();
+            REQUIRE(p > 0);
+            CHECK(overhead + m->sk_out->sealed_size(p) <= small_fragment_size);
+            CHECK(overhead + m->sk_out->sealed_size(p + 1) > small_fragment_size);
+            // On the wire (with the marker on port 4500), both directions.
+            auto auth = t.messages(exchange_type::ike_auth, false);
+            auto resp = t.messages(exchange_type::ike_auth, true);
+            CHECK(auth.size() >= 2);
+            for (const auto* v : {&auth, &resp})
+                for (const auto& w : *v) {
+                    CHECK(w.natt == encap);
+                    CHECK(20 + 8 + w.d.data.size() <= small_fragment_size);
+                }
+            check_crosswise(t.moon.installer, t.sun.installer);
+        }
+    }
+}
+
+TEST_CASE("small INFORMATIONAL messages (liveness, DELETE) on a fragmenting IKE SA go whole",
+          "[exchange][fragmentation]") {
+    // RFC 7383 2.5: only a message that would not fit is fragmented.
+    fragmenting_peers t;
+    t.moon.ep->initiate("sun");
+    t.run();
+    auto* m = t.moon.only_sa();
+    REQUIRE(m);
+    REQUIRE(m->state() == ike_sa_state::established);
+    auto before = m->fragment_stats.messages_fragmented;
+    /* INFORMATIONAL { HDR, SK { } } --> , <-- INFORMATIONAL { HDR, SK { } }   (small: unfragmented) */
+    REQUIRE(t.moon.ep->send_liveness(m->unique_id));
+    t.run();
+    CHECK(m->fragment_stats.messages_fragmented == before);
+    for (const auto& w : t.messages(exchange_type::informational, false)) CHECK_FALSE(is_skf(w));
+    /* INFORMATIONAL { HDR, SK { D(IKE) } } -->   (small: unfragmented) */
+    REQUIRE(t.moon.ep->delete_ike(m->unique_id));
+    t.run();
+    CHECK(t.moon.ep->sas().empty());
+    CHECK(t.sun.ep->sas().empty());
+}
