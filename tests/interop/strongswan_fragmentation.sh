@@ -5,7 +5,8 @@
 # (ours: ike-peer --fragment-size, charon: charon.fragment_size and fragmentation = force in the
 # connection), so IKE_AUTH is fragmented in both directions:
 #   1. us as initiator, 2. us as responder (charon initiates with swanctl), 3. us as initiator
-#      with aes256gcm16 (AEAD fragments) when charon has the gcm plugin.
+#      with aes256gcm16 (AEAD fragments) when charon has the gcm plugin, 4. CREATE_CHILD_SA with
+#      PFS (KE payloads) after IKE_AUTH, fragmented both ways as well.
 # Each run must establish, the keys must equal charon's (check_keys.py, as in the matrix), our
 # counters must show fragments sent and a message reassembled, and charon's log must show it split
 # its IKE_AUTH message and reassembled ours.
@@ -108,7 +109,7 @@ EOT
 }
 {
     echo "connections {"
-    conn frag "aes256-sha256-modp2048, aes256gcm16-prfsha256-ecp256" "aes256-sha256, aes128-sha1, aes256gcm16"
+    conn frag "aes256-sha256-modp2048, aes256gcm16-prfsha256-ecp256" "aes256-sha256, aes128-sha1, aes256gcm16, aes256-sha256-modp2048"
     echo "}"
     cat <<EOT
 secrets {
@@ -220,6 +221,25 @@ if grep -q AES_GCM_16 "$DIR/algs.out" && grep -q ECP_256 "$DIR/algs.out"; then
     us_initiator "initiator aes256gcm16-prfsha256-ecp256" aes256gcm16-prfsha256-ecp256 aes256gcm16 aes256gcm16
 else
     echo "SKIP initiator aes256gcm16: charon lacks AES_GCM_16 or ECP_256"
+fi
+
+# 4. CREATE_CHILD_SA with PFS (a 256-byte KE each way) after IKE_AUTH: fragmented both ways too.
+runs=$((runs + 1))
+ip netns exec "$NS_SW" swanctl --terminate $URI --ike frag --force --timeout 2 > /dev/null 2>&1
+: > "$DIR/charon.log"
+if ip netns exec "$NS_US" "$PEER_BIN" "${US_ARGS[@]}" --ike aes256-sha256-modp2048 --esp aes256-sha256-modp2048 \
+        --initiate --create-children 1 --count 2 > "$DIR/us.out" 2> "$DIR/us.err" &&
+   [ "$(grep -c 'CHILD_SA net-frag{[0-9]*} established' "$DIR/charon.log")" = 2 ]; then
+    split=$(grep -c "splitting IKE message" "$DIR/charon.log")
+    reasm=$(grep -c "reassembled fragmented IKE message" "$DIR/charon.log")
+    if grep -q "parsed CREATE_CHILD_SA request 2 \[ SA No KE TSi TSr \]" "$DIR/charon.log" && [ "$split" -ge 2 ] &&
+       [ "$reasm" -ge 2 ]; then
+        echo "ok   CREATE_CHILD_SA with PFS fragmented: charon split $split and reassembled $reasm messages (IKE_AUTH and CREATE_CHILD_SA)"
+    else
+        fail "CREATE_CHILD_SA: charon split $split and reassembled $reasm messages"
+    fi
+else
+    fail "CREATE_CHILD_SA with PFS and fragments"
 fi
 
 echo "$runs runs, $failures failures"
