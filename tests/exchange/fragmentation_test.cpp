@@ -444,3 +444,41 @@ TEST_CASE("small INFORMATIONAL messages (liveness, DELETE) on a fragmenting IKE 
     CHECK(t.moon.ep->sas().empty());
     CHECK(t.sun.ep->sas().empty());
 }
+
+TEST_CASE("an IKE SA rekey on a fragmenting IKE SA is fragmented, and the new IKE SA keeps fragmentation",
+          "[exchange][fragmentation]") {
+    fragmenting_peers t;
+    t.moon.ep->initiate("sun");
+    t.run();
+    auto* m = t.moon.only_sa();
+    REQUIRE(m);
+    REQUIRE(m->state() == ike_sa_state::established);
+    auto old_spi = m->spi_i;
+    m->rekey_at = t.clock.now();  // soft lifetime reached
+    /* CREATE_CHILD_SA { HDR, SKF(1/n) { SA(IKE), Ni, KEi } } ... SKF(n/n) --> */
+    /* <-- CREATE_CHILD_SA { HDR, SKF(1/m) { SA(IKE), Nr, KEr } } ... SKF(m/m) */
+    /* INFORMATIONAL { HDR, SK { D(IKE) } } --> , <-- INFORMATIONAL { HDR, SK { } } */
+    t.advance(1ms);
+    t.run_for(1s);
+    INFO(t.moon.dump_log() << t.sun.dump_log());
+    auto reqs = t.messages(exchange_type::create_child_sa, false);
+    CHECK(reqs.size() >= 2);
+    CHECK(count_skf(reqs) == reqs.size());
+    auto* fresh = t.moon.only_sa();
+    auto* theirs = t.sun.only_sa();
+    REQUIRE(fresh);
+    REQUIRE(theirs);
+    CHECK(fresh->spi_i != old_spi);
+    CHECK(fresh->state() == ike_sa_state::established);
+    CHECK(fresh->fragmentation);
+    CHECK(theirs->fragmentation);
+    check_crosswise(t.moon.installer, t.sun.installer);
+    // The new SA fragments too: a CHILD SA created on it goes out as fragments.
+    auto before = t.messages(exchange_type::create_child_sa, false).size();
+    REQUIRE(t.moon.ep->create_child(fresh->unique_id));
+    t.run();
+    auto after = t.messages(exchange_type::create_child_sa, false);
+    CHECK(after.size() - before >= 2);
+    CHECK(fresh->fragment_stats.messages_fragmented == 1);
+    CHECK(t.moon.installer.sas.size() == 4);
+}
