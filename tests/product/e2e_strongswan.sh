@@ -19,6 +19,7 @@
 #   7b. modify: new PSK on both sides; peer CIDR added on both sides without interrupting the
 #       unchanged pair (same IKE SA, existing CHILD SA kept, no echo lost), ping to both networks
 #   8. CHILD SA rekey (lifeTime 30 s) under a running ping: new SPIs, at most 3 echoes lost
+#   8b. the peer crashes (kill -9) and restarts: DPD restart brings the tunnel back by itself
 #   9. delete: charon no longer lists the SA
 # Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
 set -u
@@ -79,6 +80,9 @@ charon_conf() {
 }
 topo_charon_start "$(charon_conf)" || fail "charon did not start"
 
+# short IKE retransmissions (strongswan.conf's charon.retransmit_*): step 8b's dead peer is
+# detected in seconds instead of 165 s
+TOPO_IPSECD_EXTRA='"ike": {"retransmit_timeout": 1, "retransmit_base": 1.5, "retransmit_tries": 3}'
 topo_ipsecd_config
 topo_ipsecd_start || fail "ipsecd did not start"
 
@@ -251,6 +255,32 @@ RECEIVED=$(grep -o '[0-9]* received' "$TOPO_DIR/rekey-ping.out" | cut -d' ' -f1)
 [ "${RECEIVED:-0}" -ge 147 ] || fail "8: ping across the rekey: $(tail -2 "$TOPO_DIR/rekey-ping.out")"
 topo_ctl tunnel log t1 -n 300 | grep -q "rekey" || fail "8: no rekey in the tunnel log"
 ok "8: CHILD SA rekeyed ($SPI0 -> $SPI1) under traffic, $RECEIVED/150 echo replies"
+
+# 8b. the peer crashes (charon kill -9) and comes back: with dpdDelay 3 s and action restart
+#     (and ipsecd's "ike" retransmit settings: 1 s, x1.5, 3 tries) the dead peer is detected,
+#     the tunnel is restarted by itself, and charon's new IKE SA is ours
+topo_ctl tunnel modify t1 --dpd-delay 3 --dpd-action restart > /dev/null || fail "8b: modify --dpd-delay 3"
+topo_wait_status t1 Ready 20 || fail "8b: not Ready with dpd delay 3"
+ping_until || fail "8b: no ping with dpd delay 3"
+SPI_BEFORE_CRASH=$(ike_spi)
+kill -9 "$TOPO_CHARON_PID"
+wait "$TOPO_CHARON_PID" 2>/dev/null
+TOPO_CHARON_PID=""
+down=""
+for _ in $(seq 1 60); do
+    [ "$(topo_ctl --json tunnel show t1 | jq_py 'd["inventory"]["status"]')" != Ready ] && { down=1; break; }
+    sleep 0.5
+done
+[ -n "$down" ] || fail "8b: the dead peer was not detected within 30 s"
+topo_ctl tunnel log t1 -n 300 | grep -qi "dead\|giving up\|retransmit" || fail "8b: no dead-peer line in the tunnel log"
+topo_charon_start "$(charon_conf)" || fail "8b: charon did not start again"
+topo_wait_status t1 Ready 75 || fail "8b: the tunnel did not come back after the peer restarted"
+[ "$(ike_spi)" != "$SPI_BEFORE_CRASH" ] || fail "8b: still the IKE SA from before the crash"
+wait_charon_sa yes || fail "8b: charon has no SA after the restart"
+topo_swanctl --list-sas | grep -qi "$(ike_spi)" || fail "8b: charon's IKE SA is not ours ($(ike_spi))"
+ping_until || fail "8b: no ping after the peer restarted"
+ping_a_b 3 || fail "8b: ping A -> B lost packets after the restart"
+ok "8b: peer crashed and restarted: DPD detected it, tunnel restarted on IKE SA $(ike_spi) (charon agrees), ping"
 
 # 9. delete
 topo_ctl tunnel delete t1 > /dev/null || fail "9: delete"

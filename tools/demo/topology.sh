@@ -16,7 +16,8 @@
 # Functions: topo_up, topo_charon_start CONF_BODY, topo_charon_stop, topo_ipsecd_config,
 # topo_charon_conn, topo_charon_secret, topo_ipsecd_start, topo_ipsecd_stop [SIGNAL], topo_ctl ARGS..., topo_swanctl ARGS...,
 # topo_wait_status NAME STATUS [SECONDS], topo_down. Variables: TOPO_DIR (temp dir), IPSECD,
-# IPSECCTL (binaries), TOPO_VIP_RANGE.
+# IPSECCTL (binaries), TOPO_VIP_RANGE, TOPO_IPSECD_EXTRA (more top-level keys for ipsecd's
+# config, e.g. '"ike": {...}').
 
 TOPO=${TOPO:-ipd$$}
 TOPO_ROOT=${TOPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -115,6 +116,7 @@ topo_ipsecd_config() {
     {"name": "vpc-a", "category": "private", "port": "private", "cidr": "10.1.0.0/24",
      "gateway": "10.1.0.1"}
   ],
+  ${TOPO_IPSECD_EXTRA:+$TOPO_IPSECD_EXTRA,}
   "api": {"socket": "$TOPO_DIR/api.sock"},
   "state_dir": "$TOPO_DIR/state"
 }

@@ -39,7 +39,7 @@ extern "C" void on_signal(int) {
     if (auto* e = g_engine.load()) e->stop();
 }
 
-// The config file: product keys ("networks", "api", "state_dir") split off, the rest is the
+// The config file: product keys ("networks", "api", "state_dir", "ike") split off, the rest is the
 // data plane's.
 dataplane::config load(const std::string& path, std::optional<ipsecd::product_config>& product) {
     std::ifstream f(path);
@@ -89,7 +89,10 @@ int main(int argc, char** argv) {
                  "Product mode: when the config has \"networks\" (as ipsec-apid-test's --config), ipsecd\n"
                  "also runs the management API (\"api\": {\"socket\", \"tcp_port\", \"token_file\"}) and\n"
                  "the IKEv2 endpoint over the data plane; VIPs and tunnels persist in \"state_dir\"\n"
-                 "(default /var/lib/ipsecd) and come back after a restart."};
+                 "(default /var/lib/ipsecd) and come back after a restart. \"ike\": {...} holds\n"
+                 "daemon-wide IKE settings named like strongswan.conf's: retransmit_timeout,\n"
+                 "retransmit_base, retransmit_tries, fragment_size, cookie_threshold,\n"
+                 "cookie_threshold_ip, block_threshold, init_limit_half_open, half_open_timeout."};
     std::string config_path, state_dir, api_socket;
     bool check_only = false;
     bool print_counters_flag = false;

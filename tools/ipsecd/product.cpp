@@ -47,11 +47,44 @@ private:
     std::function<std::chrono::steady_clock::time_point()> _fn;
 };
 
+// "ike": {...}: each key checked for type and range, unknown keys refused.
+void take_ike_settings(const nlohmann::json& a, product_config& p) {
+    if (!a.is_object()) throw dataplane::config_error("ike", "must be an object");
+    auto number = [](const std::string& k, const nlohmann::json& v, double lo, double hi) {
+        if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi)
+            throw dataplane::config_error("ike." + k, fmt::format("must be a number in {}..{}", lo, hi));
+        return v.get<double>();
+    };
+    auto whole = [&](const std::string& k, const nlohmann::json& v, double lo, double hi) {
+        if (!v.is_number_unsigned()) throw dataplane::config_error("ike." + k, "must be a whole number");
+        return unsigned(number(k, v, lo, hi));
+    };
+    auto seconds = [&](const std::string& k, const nlohmann::json& v, double lo, double hi) {
+        return std::chrono::duration_cast<ike::duration>(std::chrono::duration<double>(number(k, v, lo, hi)));
+    };
+    for (const auto& [k, v] : a.items()) {
+        if (k == "retransmit_timeout") p.retransmit.timeout = seconds(k, v, 0.1, 600);
+        else if (k == "retransmit_base") p.retransmit.base = number(k, v, 1, 10);
+        else if (k == "retransmit_tries") p.retransmit.tries = whole(k, v, 1, 20);
+        else if (k == "fragment_size") p.fragment_size = whole(k, v, 576, 65535);
+        else if (k == "cookie_threshold") p.dos.cookie_threshold = whole(k, v, 0, 1e6);
+        else if (k == "cookie_threshold_ip") p.dos.cookie_threshold_ip = whole(k, v, 0, 1e6);
+        else if (k == "block_threshold") p.dos.block_threshold = whole(k, v, 0, 1e6);
+        else if (k == "init_limit_half_open") p.dos.init_limit_half_open = whole(k, v, 0, 1e7);
+        else if (k == "half_open_timeout") p.dos.half_open_timeout = seconds(k, v, 1, 3600);
+        else
+            throw dataplane::config_error("ike." + k, "unknown key (retransmit_timeout, retransmit_base, "
+                                                      "retransmit_tries, fragment_size, cookie_threshold, "
+                                                      "cookie_threshold_ip, block_threshold, init_limit_half_open, "
+                                                      "half_open_timeout)");
+    }
+}
+
 } // namespace
 
 std::optional<product_config> take_product_config(nlohmann::json& j) {
     if (!j.is_object() || !j.contains("networks")) {
-        for (const char* k : {"api", "state_dir"})
+        for (const char* k : {"api", "state_dir", "ike"})
             if (j.is_object() && j.contains(k)) throw dataplane::config_error(k, "only meaningful with \"networks\"");
         return std::nullopt;
     }
@@ -86,6 +119,10 @@ std::optional<product_config> take_product_config(nlohmann::json& j) {
         if (p.tcp_port && p.token_file.empty())
             throw dataplane::config_error("api.token_file", "required with api.tcp_port (bearer token)");
         j.erase("api");
+    }
+    if (j.contains("ike")) {
+        take_ike_settings(j["ike"], p);
+        j.erase("ike");
     }
     return p;
 }
@@ -159,6 +196,9 @@ void product_runtime::run() {
     };
     o.drops = [&] { return _eng.drop_counters(); };
     o.log = log_line;
+    o.retransmit = _pc.retransmit;
+    o.fragment_size = _pc.fragment_size;
+    o.ike.dos = _pc.dos;
     product_engine engine(net, clock, std::move(o));
 
     control::state_store store(_pc.state_dir);

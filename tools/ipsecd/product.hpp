@@ -10,6 +10,8 @@
 //   - stop: IKE SAs deleted (DELETE sent through the still-running workers), API closed, then
 //     the data plane is stopped
 #include <dataplane/config.hpp>
+#include <ike/config.hpp>
+#include <ike/dos_guard.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -31,9 +33,14 @@ struct product_config {
     std::optional<std::uint16_t> tcp_port;
     std::string token_file;
     std::string state_dir = "/var/lib/ipsecd";
+    // "ike": daemon-wide IKE settings, named like strongswan.conf's charon.* options.
+    ike::retransmit_config retransmit;  // retransmit_timeout (s), retransmit_base, retransmit_tries
+    std::size_t fragment_size = 1280;   // fragment_size (bytes of the IP datagram)
+    ike::dos_options dos;               // cookie_threshold, cookie_threshold_ip, block_threshold,
+                                        // init_limit_half_open, half_open_timeout (s)
 };
 
-// Removes "networks", "api" and "state_dir" from the config object and returns them (nullopt
+// Removes "networks", "api", "state_dir" and "ike" from the config object and returns them (nullopt
 // without "networks"); the rest is the data plane's. Throws dataplane::config_error naming the
 // key. With `dp`, also checks each network's "port" names one of dp's ports and that no static
 // SA is configured (product SAs come from IKE).

@@ -56,7 +56,7 @@ bool same_ike_except_cidrs(const control::peer_config& a, const control::peer_co
            a.remote_id.type == b.remote_id.type && a.remote_id.value == b.remote_id.value && psk_equal(a.psk, b.psk) &&
            a.ike.text == b.ike.text && a.esp.text == b.esp.text && a.ike_lifetime_s == b.ike_lifetime_s &&
            a.child_lifetime_s == b.child_lifetime_s && a.nat_t == b.nat_t && a.replay_window == b.replay_window &&
-           a.enabled == b.enabled;
+           a.dpd_delay_s == b.dpd_delay_s && a.dpd == b.dpd && a.enabled == b.enabled;
 }
 // A change of any of these renegotiates the tunnel.
 bool same_ike(const control::peer_config& a, const control::peer_config& b) {
@@ -139,6 +139,8 @@ control::status product_engine::configure_ike(tunnel_rec& t, const std::string& 
     std::string err;
     auto cfg = to_ike_peer(t.plan.peer, err);
     if (!cfg) return control::api_error{500, "EngineError", err};
+    cfg->retransmit = _opt.retransmit;
+    cfg->fragment_size = _opt.fragment_size;
     try {
         _ep->add_peer(std::move(*cfg));
     } catch (const std::exception& e) {
@@ -317,6 +319,12 @@ control::tunnel_counters product_engine::query_counters(const std::string& uuid)
 std::map<std::string, std::uint64_t> product_engine::global_drops() {
     auto d = _opt.drops ? _opt.drops() : std::map<std::string, std::uint64_t>{};
     if (auto n = _ep->dropped()) d["ike_dropped"] = n;
+    // IKE_SA_INIT requests answered with a COOKIE or dropped by the DoS guard (dos_guard.hpp).
+    const auto& dos = _ep->dos().counters();
+    for (auto [name, n] : {std::pair{"ike_init_cookie_sent", dos.cookie_sent}, {"ike_init_bad_cookie", dos.bad_cookie},
+                           {"ike_init_blocked_source", dos.blocked_source}, {"ike_init_half_open_cap", dos.half_open_cap},
+                           {"ike_half_open_timeout", dos.half_open_timeout}})
+        if (n) d[name] = n;
     if (auto n = _sas.install_failures()) d["sa_install_failed"] = n;
     return d;
 }

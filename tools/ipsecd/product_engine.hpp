@@ -39,7 +39,10 @@ struct product_engine_options {
     // Daemon log (stderr in ipsecd); every line also lands in its tunnel's ring when it has one.
     std::function<void(std::string_view)> log;
     std::size_t log_lines_per_tunnel = 1000;
-    ike::endpoint_options ike;  // rng / ke_factory for tests; `log` is replaced
+    ike::endpoint_options ike;  // rng / ke_factory for tests, DoS thresholds; `log` is replaced
+    // Daemon-wide settings applied to every tunnel's IKE configuration.
+    ike::retransmit_config retransmit;
+    std::size_t fragment_size = 1280;
 };
 
 class product_engine final : public control::engine {
