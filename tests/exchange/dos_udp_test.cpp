@@ -101,7 +101,8 @@ TEST_CASE("DoS flood over loopback UDP sockets from 2000 source addresses; the e
         auto bytes = forge.build(forge.spi(), forge.nonce());
         s.send_to(boost::asio::buffer(bytes), ike::udp_endpoint(sun_addr, ike_port), 0, ec);
         if (!ec) ++sent;
-        if (i % 50 == 49) io.run_for(2ms);
+        if (i % 50 == 49)
+            while (io.poll() > 0) {}  // drain sun's socket: no datagram lost to a full buffer
         if (i == 500 && !child_rekey_started) {
             /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } --> in the middle of the flood */
             m->tasks.queue(ike::make_child_rekey_task(old_child));
@@ -134,7 +135,7 @@ TEST_CASE("DoS flood over loopback UDP sockets from 2000 source addresses; the e
     // DH work for the flood: at most the threshold (fewer if the kernel dropped datagrams), plus
     // the IKE rekey's KEr.
     CHECK(sun_ke.created <= ke_established + threshold + 1);
-    CHECK(c.cookie_sent + c.half_open_timeout >= 1000);  // most of the flood did arrive
+    CHECK(c.cookie_sent + c.half_open_timeout == sent);  // every forged request was answered or timed out
     CHECK(c.half_open_timeout <= threshold);
     CHECK(sun.dos().half_open() == 0);
     CHECK(sun.sas().size() == 1);
