@@ -33,6 +33,9 @@ std::size_t service::reconcile() {
     std::size_t n = 0;
     for (const auto& t : _model.tunnels) {
         if (!t.enabled) continue;
+        // dpd action hold is on-demand (strongSwan's trap): the engine initiates such a tunnel
+        // when its traffic arrives, not on a timer.
+        if (t.dpd.action == "hold") continue;
         auto st = _engine.query_status(t.uuid);
         if (st.status != "Disconnected") continue;
         if (auto e = _engine.reconnect_tunnel(t.uuid)) {

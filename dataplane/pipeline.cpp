@@ -178,7 +178,13 @@ void local_out(ctx& c, rte_mbuf* m, burst_lists& l) {
 
 void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l) {
     if (v.act == spd::action::discard) return drop_pkt(c, m, drop::policy_discard);
-    if (v.sa_handle >= c.t.out_sas.size()) return drop_pkt(c, m, drop::policy_no_sa);
+    if (v.sa_handle >= c.t.out_sas.size()) {
+        if (c.t.no_sa_hit && v.policy < c.t.policies.size()) {
+            auto& hit = c.t.no_sa_hit[v.policy];
+            if (!hit.load(std::memory_order_relaxed)) hit.store(1, std::memory_order_relaxed);
+        }
+        return drop_pkt(c, m, drop::policy_no_sa);
+    }
     if (l.n_enc == l.enc.size()) return drop_pkt(c, m, drop::tx_full);
     l.enc[l.n_enc] = m;
     l.enc_sa[l.n_enc++] = v.sa_handle;

@@ -20,6 +20,7 @@
 #       unchanged pair (same IKE SA, existing CHILD SA kept, no echo lost), ping to both networks
 #   8. CHILD SA rekey (lifeTime 30 s) under a running ping: new SPIs, at most 3 echoes lost
 #   8b. the peer crashes (kill -9) and restarts: DPD restart brings the tunnel back by itself
+#   8c. dpd action hold: the tunnel stays down without traffic, the first packet brings it back
 #   9. delete: charon no longer lists the SA
 # Everything is removed on exit (topo_down in a trap). usage: e2e_strongswan.sh IPSECD IPSECCTL
 set -u
@@ -281,6 +282,33 @@ topo_swanctl --list-sas | grep -qi "$(ike_spi)" || fail "8b: charon's IKE SA is 
 ping_until || fail "8b: no ping after the peer restarted"
 ping_a_b 3 || fail "8b: ping A -> B lost packets after the restart"
 ok "8b: peer crashed and restarted: DPD detected it, tunnel restarted on IKE SA $(ike_spi) (charon agrees), ping"
+
+# 8c. dpd action hold (on demand, strongSwan's trap): the peer crashes and comes back, but the
+#     tunnel stays down while no traffic wants it (no reconcile either); the first packet
+#     towards site B initiates it (acquire) and traffic flows again
+topo_ctl tunnel modify t1 --dpd-action hold > /dev/null || fail "8c: modify --dpd-action hold"
+topo_wait_status t1 Ready 20 || fail "8c: not Ready with dpd action hold"
+ping_until || fail "8c: no ping with dpd action hold"
+SPI_HELD=$(ike_spi)
+kill -9 "$TOPO_CHARON_PID"
+wait "$TOPO_CHARON_PID" 2>/dev/null
+TOPO_CHARON_PID=""
+down=""
+for _ in $(seq 1 60); do
+    [ "$(topo_ctl --json tunnel show t1 | jq_py 'd["inventory"]["status"]')" = Disconnected ] && { down=1; break; }
+    sleep 0.5
+done
+[ -n "$down" ] || fail "8c: the dead peer was not detected within 30 s"
+topo_charon_start "$(charon_conf)" || fail "8c: charon did not start again"
+sleep 4
+[ "$(topo_ctl --json tunnel show t1 | jq_py 'd["inventory"]["status"]')" = Disconnected ] ||
+    fail "8c: a held tunnel was initiated without traffic"
+charon_has_sa && fail "8c: charon has an SA although no traffic asked for one"
+ping_until || fail "8c: traffic did not bring the held tunnel back"
+topo_wait_status t1 Ready 10 || fail "8c: not Ready after the acquire"
+[ "$(ike_spi)" != "$SPI_HELD" ] || fail "8c: still the IKE SA from before the crash"
+topo_ctl tunnel log t1 -n 300 | grep -q "acquire" || fail "8c: no acquire in the tunnel log"
+ok "8c: dpd action hold: down and quiet after the peer crashed, brought back by traffic (acquire), IKE SA $(ike_spi)"
 
 # 9. delete
 topo_ctl tunnel delete t1 > /dev/null || fail "9: delete"

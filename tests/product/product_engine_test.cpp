@@ -76,6 +76,13 @@ struct rig {
         o.publish = [this](const dataplane::dynamic_entries& d) { published = dataplane::build_tables(cfg, d); };
         o.port_of = [](control::ipv4) { return std::optional<std::uint16_t>(1); };
         o.log = [this](std::string_view l) { daemon_log.emplace_back(l); };
+        // As ipsecd: the tunnels whose policies the workers flagged in the current snapshot.
+        o.acquires = [this] {
+            std::vector<std::string> uuids;
+            if (published)
+                for (auto i : published->take_no_sa_hits()) uuids.push_back(published->policies[i].sa);
+            return uuids;
+        };
         a = std::make_unique<product_engine>(ta, clock, std::move(o));
         b = std::make_unique<ike::endpoint>(tb, clock, b_installer);
         b->add_peer(peer_b(b_psk));
@@ -320,4 +327,59 @@ TEST_CASE("product_engine: a CHILD SA for added CIDRs that the peer refuses leav
     r.net.flush();
     CHECK(r.a->query_status("t1").status == "Ready");
     CHECK(out_spi_of(*r.a, "t1/out/1") == 0);
+}
+
+TEST_CASE("product_engine: dpd action hold: a dead peer's tunnel stays down until its traffic arrives (acquire)",
+          "[product][engine]") {
+    rig r("psk-h");
+    // Site B neither probes nor restarts: only our side's behaviour brings the tunnel back.
+    r.b->remove_peer("site-a", false);
+    auto cb = peer_b("psk-h");
+    cb.dpd_delay = std::chrono::seconds(0);
+    r.b->add_peer(std::move(cb));
+    auto plan = plan_for("t1", "psk-h");
+    plan.peer.dpd_delay_s = 10;
+    plan.peer.dpd = control::dpd_action::hold;
+    REQUIRE_FALSE(r.a->apply_tunnel(plan));
+    r.net.flush();
+    REQUIRE(r.a->query_status("t1").status == "Ready");
+    const auto first = r.a->query_sas("t1").at(0).spi_i;
+
+    // The peer goes silent: INFORMATIONAL {} --> (no answer, retransmitted until given up).
+    r.net.set_drop_filter([](const ike::memory_datagram&) { return true; });
+    for (int i = 0; i < 120 && !r.a->query_sas("t1").empty(); ++i) {
+        r.clock.advance(std::chrono::seconds(5));
+        r.a->on_timer();
+        r.net.flush();
+    }
+    REQUIRE(r.a->query_sas("t1").empty());
+    CHECK(r.a->query_status("t1").status == "Disconnected");
+    CHECK(r.published->out_sas.empty());  // held: policies stay, traffic dropped, not sent in clear
+    r.net.set_drop_filter({});
+
+    // No traffic: nothing is initiated however long we wait.
+    for (int i = 0; i < 12; ++i) {
+        r.clock.advance(std::chrono::seconds(5));
+        r.a->on_timer();
+        CHECK(r.net.queued() == 0);
+    }
+    CHECK(r.a->query_sas("t1").empty());
+
+    // A worker meets the PROTECT policy without an SA: the acquire initiates.
+    std::size_t out_policy = r.published->policies.size();
+    for (std::size_t i = 0; i < r.published->policies.size(); ++i)
+        if (r.published->policies[i].name == "t1/out/0") out_policy = i;
+    REQUIRE(out_policy < r.published->policies.size());
+    r.published->no_sa_hit[out_policy].store(1);
+    r.a->on_timer();
+    CHECK(r.net.queued() >= 1);  /* HDR, SAi1, KEi, Ni --> */
+    r.net.flush();
+    CHECK(r.a->query_status("t1").status == "Ready");
+    auto sas = r.a->query_sas("t1");
+    REQUIRE(sas.size() == 1);
+    CHECK(sas[0].spi_i != first);
+    bool logged = false;
+    for (const auto& l : r.a->tunnel_log("t1", 200)) logged = logged || l.find("acquire") != std::string::npos;
+    CHECK(logged);
+
 }

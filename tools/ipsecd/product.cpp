@@ -195,6 +195,13 @@ void product_runtime::run() {
         return std::nullopt;
     };
     o.drops = [&] { return _eng.drop_counters(); };
+    // This thread publishes, so the current snapshot stays valid while it is read here.
+    o.acquires = [&] {
+        std::vector<std::string> uuids;
+        const auto& t = _eng.current_tables();
+        for (auto i : t.take_no_sa_hits()) uuids.push_back(t.policies[i].sa);
+        return uuids;
+    };
     o.log = log_line;
     o.retransmit = _pc.retransmit;
     o.fragment_size = _pc.fragment_size;

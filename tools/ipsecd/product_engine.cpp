@@ -362,7 +362,26 @@ void product_engine::refresh_vips() {
     _sas.set_vips(std::move(out));
 }
 
+void product_engine::handle_acquires() {
+    if (!_opt.acquires) return;
+    auto hits = _opt.acquires();
+    std::sort(hits.begin(), hits.end());
+    hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+    for (const auto& uuid : hits) {
+        auto it = _tunnels.find(uuid);
+        if (it == _tunnels.end() || !it->second.configured || !it->second.plan.peer.enabled ||
+            it->second.plan.peer.dpd != control::dpd_action::hold)
+            continue;
+        bool has_sa = false;
+        for (auto* sa : _ep->sas()) has_sa = has_sa || (sa->cfg.name == uuid && !sa->destroyed());
+        if (has_sa) continue;  // up, or an attempt already under way
+        tunnel_log_line(uuid, "acquire: traffic for the held tunnel (dpd action hold), initiating");
+        _ep->initiate(uuid);
+    }
+}
+
 ike::time_point product_engine::on_timer() {
+    handle_acquires();
     _ep->on_timer();
     auto now = _time.now();
     auto next = _ep->next_deadline().value_or(now + std::chrono::milliseconds(100));

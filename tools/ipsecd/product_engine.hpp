@@ -9,6 +9,8 @@
 //                    clear) and negotiates nothing, not even as responder
 //   remove_tunnel    IKE SAs deleted (DELETE sent), then policies and SAs
 //   reconnect        the same tear-down, then initiate
+//   on_timer         IKE timers, and acquires: a tunnel held after a dead peer (dpd action
+//                    hold) is initiated again when its traffic arrives (strongSwan's trap)
 //   query_status     Ready (a CHILD SA installed) / Connecting / Disconnected with the last
 //                    IKE failure of that tunnel as the reason
 //   query_sas/...    from the endpoint's SAs and the SA table's ESP counters
@@ -34,6 +36,10 @@ struct product_engine_options {
     sa_table::publish_fn publish;
     // The data-plane port of a local (VIP) address; nullopt: no public port holds it.
     std::function<std::optional<std::uint16_t>(control::ipv4)> port_of;
+    // Acquires: the tunnels (uuids) whose outbound traffic met a PROTECT policy without an SA
+    // since the last call (dataplane::tables::take_no_sa_hits). A held tunnel (dpd action hold,
+    // no IKE SA) is initiated on such traffic.
+    std::function<std::vector<std::string>()> acquires;
     // Engine-wide drops by reason (the data plane's counters).
     std::function<std::map<std::string, std::uint64_t>()> drops;
     // Daemon log (stderr in ipsecd); every line also lands in its tunnel's ring when it has one.
@@ -84,6 +90,7 @@ private:
     // the new pairs; false (nothing changed) when an IKE SA of the tunnel is not established.
     bool add_children(tunnel_rec& t, const std::string& uuid, const control::tunnel_plan& plan);
     void refresh_vips();
+    void handle_acquires();
 
     product_engine_options _opt;
     ike::clock& _time;

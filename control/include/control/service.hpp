@@ -30,8 +30,9 @@ public:
     // Pushes every stored tunnel to the engine (at daemon start and after a restart).
     void apply_all();
     // Periodic reconcile (ZStack's agent re-initiates every 60 s; ipsecd calls this from a
-    // timer): asks the engine to re-initiate every enabled tunnel it reports Disconnected.
-    // Returns how many were re-initiated.
+    // timer): asks the engine to re-initiate every enabled tunnel it reports Disconnected,
+    // except those with dpd action hold (the engine initiates them on traffic). Returns how
+    // many were re-initiated.
     std::size_t reconcile();
 
     nlohmann::json list_networks() const;

@@ -12,6 +12,7 @@
 #include <spd/classifier.hpp>
 #include <spd/types.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -76,6 +77,21 @@ struct tables {
     std::vector<in_sa_entry> in_sas;    // ... of in policies indexes this
     std::unordered_map<std::uint32_t, std::uint32_t> sad;  // SPI -> in_sas index
     std::vector<local_address> vips;    // run-time VIPs (beside ports[].ip and ports[].vips)
+    // One flag per policy, set by the workers when an outbound packet met that PROTECT policy
+    // without an SA (policy_no_sa): the control side's "acquire" (ipsecd initiates a held
+    // tunnel on traffic). Workers only set it (a relaxed load first, so a flood of such packets
+    // does not keep writing the line); the publishing thread reads and clears it.
+    std::unique_ptr<std::atomic<std::uint8_t>[]> no_sa_hit;
+
+    // Policies whose no_sa_hit flag was set since the last call, clearing the flags (the
+    // publishing thread only).
+    [[nodiscard]] std::vector<std::uint32_t> take_no_sa_hits() const {
+        std::vector<std::uint32_t> out;
+        for (std::uint32_t i = 0; i < policies.size(); ++i)
+            if (no_sa_hit[i].load(std::memory_order_relaxed) && no_sa_hit[i].exchange(0, std::memory_order_relaxed))
+                out.push_back(i);
+        return out;
+    }
 
     [[nodiscard]] bool owns_vip(std::size_t port, ipv4 a) const {
         for (const auto& v : vips)

@@ -371,4 +371,12 @@ TEST_CASE("reconcile re-initiates enabled tunnels the engine reports Disconnecte
     CHECK(f.engine.reconnect_count(b) == 0);
     CHECK(f.engine.reconnect_count(c) == 0); // disabled: negotiates nothing
     CHECK(f.svc->reconcile() == 0);          // now Connecting
+
+    // dpd action hold: on demand (the engine initiates on traffic), never by the reconcile.
+    auto held = f.tunnel_params(vip, "198.51.100.10", "10.5.0.0/16");
+    held["dpd"] = {{"delay", 10}, {"action", "hold"}};
+    std::string d = f.create_tunnel(held).body["inventory"]["uuid"];
+    f.engine.set_status(d, {"Disconnected", "peer dead"});
+    CHECK(f.svc->reconcile() == 0);
+    CHECK(f.engine.reconnect_count(d) == 0);
 }
