@@ -74,6 +74,7 @@ std::optional<std::string> child_sa_install(ike_sa& sa, child_sa& child, bool we
     child.nonce_min.assign(ni.begin(), ni.end());
     if (std::lexicographical_compare(nr.begin(), nr.end(), ni.begin(), ni.end())) child.nonce_min.assign(nr.begin(), nr.end());
     child_sa_schedule(sa, child);
+    child_usage_probe(sa, child);
     child.sm.transition(child_sa_state::installed, [&](std::string_view s) {
         sa.log(log_level::debug, fmt::format("CHILD reqid {}: {}", child.reqid, s));
     });

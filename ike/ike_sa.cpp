@@ -507,6 +507,8 @@ std::optional<time_point> ike_sa::next_deadline() const {
         consider(expire_at);
         if (cfg.dpd_delay.count() > 0 && !tasks.busy()) consider(last_heard + cfg.dpd_delay);
     }
+    if ((state() == ike_sa_state::established || state() == ike_sa_state::rekeying) && child_usage_wanted(*this))
+        consider(usage_polled_at + cfg.usage_poll_interval);
     for (const auto& c : children) {
         if (c->sm.state() == child_sa_state::destroyed) continue;
         consider(c->rekey_at);
@@ -561,6 +563,7 @@ void ike_sa::child_timers(time_point now) {
         }
         if (c.rekey_at && now >= *c.rekey_at && c.sm.state() == child_sa_state::installed) {
             c.rekey_at.reset();
+            c.rekey_requested = true;
             log(log_level::info, fmt::format("CHILD SA reqid {} {:08x}_i: soft lifetime reached, rekeying", c.reqid,
                                              c.spi_in));
             tasks.queue(make_child_rekey_task(c.spi_in));
@@ -592,6 +595,7 @@ void ike_sa::on_timer() {
     if (state() == ike_sa_state::established) ike_timers(now);
     if (state() == ike_sa_state::established || state() == ike_sa_state::rekeying) {
         child_timers(now);
+        if (child_usage_wanted(*this) && now >= usage_polled_at + cfg.usage_poll_interval) child_usage_poll(*this, now);
         tasks.initiate();
         if (destroyed()) return;
     }

@@ -65,7 +65,7 @@ constexpr std::array<keyword, 46> keywords{{
 }};
 
 // The PRF strongSwan derives from an integrity algorithm when an IKE proposal names none.
-std::optional<std::uint16_t> prf_for_integ(std::uint16_t integ) {
+std::optional<std::uint16_t> prf_implied_by_integ(std::uint16_t integ) {
     switch (integ) {
     case 1: return 1;
     case 2: return 2;
@@ -143,7 +143,7 @@ std::optional<proposal> parse_proposal(std::string_view text, protocol_id protoc
             std::vector<transform> prfs;
             for (const auto& t : p.transforms)
                 if (t.type == transform_type::integ)
-                    if (auto id = prf_for_integ(t.id)) prfs.push_back({transform_type::prf, *id, std::nullopt, {}});
+                    if (auto id = prf_implied_by_integ(t.id)) prfs.push_back({transform_type::prf, *id, std::nullopt, {}});
             if (prfs.empty()) return fail("a PRF is mandatory in IKE proposals");
             p.transforms.insert(p.transforms.end(), prfs.begin(), prfs.end());
         }

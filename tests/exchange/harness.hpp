@@ -51,6 +51,15 @@ struct recording_installer final : ike::sa_installer {
                 }
         }
     }
+    // Usage as a counting data plane would report it (sa_installer::usage): only with
+    // reports_usage, only for SAs installed and not removed; zero until set in usage_of.
+    bool reports_usage = false;
+    std::map<std::pair<ike::sa_direction, std::uint32_t>, ike::sa_usage> usage_of;
+    std::optional<ike::sa_usage> usage(ike::sa_direction d, std::uint32_t spi) const override {
+        if (!reports_usage || !sas.count({d, spi})) return std::nullopt;
+        auto it = usage_of.find({d, spi});
+        return it == usage_of.end() ? ike::sa_usage{} : it->second;
+    }
     [[nodiscard]] std::size_t count(ike::sa_direction d) const {
         std::size_t n = 0;
         for (const auto& [k, v] : sas) n += k.first == d;

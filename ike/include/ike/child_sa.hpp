@@ -16,6 +16,7 @@
 namespace ike {
 
 class ike_sa;
+struct peer_config;
 
 struct child_sa {
     std::uint32_t reqid = 0;
@@ -39,6 +40,11 @@ struct child_sa {
     std::optional<time_point> rekey_at;
     std::optional<time_point> expire_at;
     std::optional<time_point> remove_at;  // rekeyed: end of the old inbound SA's grace period
+    // Lifetime by usage (child_usage.cpp): the installer reports this CHILD SA's usage, so the
+    // IKE SA polls it; and a rekey was requested for it (by time or usage), so crossing a soft
+    // usage limit does not queue another one.
+    bool usage_polled = false;
+    bool rekey_requested = false;
 
     [[nodiscard]] std::string describe() const;  // "CHILD reqid 1 c0a80001_i 5f3e0001_o 10.1.0.0/16 === 10.2.0.0/16"
 };
@@ -60,5 +66,18 @@ void child_sa_schedule(ike_sa& sa, child_sa& child);
 duration rekey_delay(ike_sa& sa, duration life);
 // Removes both ESP SAs from the installer (if installed) and moves the CHILD SA to destroyed.
 void child_sa_remove(ike_sa& sa, child_sa& child);
+
+// Lifetime by usage (issue 5, child_usage.cpp). After installation: asks the installer once
+// whether it reports this CHILD SA's usage (sets usage_polled).
+void child_usage_probe(ike_sa& sa, child_sa& child);
+// Whether any CHILD SA of `sa` is polled (an installed one whose usage the installer reports).
+[[nodiscard]] bool child_usage_wanted(const ike_sa& sa);
+// One poll of every polled CHILD SA: a hard limit (life_bytes, life_packets, the last sequence
+// number) deletes it (and recreates it when configured), a soft one (rekey_bytes, rekey_packets,
+// the sequence-number threshold) queues its rekey, once. Sets sa.usage_polled_at.
+void child_usage_poll(ike_sa& sa, time_point now);
+// The sequence-number limits for an SA with or without ESN (config.hpp child_rekey_seq).
+[[nodiscard]] std::uint64_t child_seq_rekey_threshold(const peer_config& cfg, bool esn);
+[[nodiscard]] constexpr std::uint64_t child_seq_hard_limit(bool esn) { return esn ? ~std::uint64_t(0) : 0xFFFFFFFFULL; }
 
 } // namespace ike

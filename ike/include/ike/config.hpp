@@ -98,6 +98,25 @@ struct peer_config {
     unsigned rekey_percent = 90;
     unsigned rekey_jitter_percent = 10;
     bool child_recreate_on_expire = true;  // hard CHILD lifetime: delete, then negotiate a new one
+    // Volume lifetimes of a CHILD SA (issue 5), in strongSwan's terms; 0 = off. They count the
+    // larger of the inbound and the outbound ESP SA (inner bytes, packets), as the kernel counts
+    // each SA of the pair. Soft: rekey (no jitter: both peers may cross at once, which 2.8.1's
+    // collision handling settles). Hard: delete the CHILD SA, recreate when
+    // child_recreate_on_expire. Only with an installer that reports sa_installer::usage.
+    std::uint64_t child_rekey_bytes = 0;    // rekey_bytes
+    std::uint64_t child_rekey_packets = 0;  // rekey_packets
+    std::uint64_t child_life_bytes = 0;     // life_bytes
+    std::uint64_t child_life_packets = 0;   // life_packets
+    // Sequence-number exhaustion (RFC 4303 3.3.3: a sender must not cycle its counter; a new SA
+    // is needed): rekey when the outbound SA's next sequence number reaches this, 2^32 - 2^30
+    // without ESN / 2^64 - 2^62 with ESN (a quarter of the space left: at 10 Mpps that is still
+    // 107 s of 32-bit numbers for the rekey). 0 = off. Hard: at 2^32 - 1 (2^64 - 1) the last
+    // number is next; the CHILD SA is deleted (and recreated as above) instead of having the data
+    // plane drop everything as seq_cycled.
+    std::uint64_t child_rekey_seq = 0xC0000000ULL;
+    std::uint64_t child_rekey_seq_esn = 0xC000000000000000ULL;
+    // How often the usage of each CHILD SA is read from the installer; zero = never.
+    duration usage_poll_interval = std::chrono::seconds(1);
     // A rekeyed CHILD SA's old inbound SA stays this long after its DELETE (strongSwan's
     // delete_rekeyed_delay), for packets the peer sent before it switched.
     duration rekeyed_inbound_grace = std::chrono::seconds(5);

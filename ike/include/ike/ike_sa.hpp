@@ -183,6 +183,9 @@ public:
     // Lifetime (RFC 7296 2.8): rekey at the soft lifetime, delete at the hard one.
     std::optional<time_point> rekey_at;
     std::optional<time_point> expire_at;
+    // Lifetime by usage (child_usage.cpp): the last poll of the CHILD SAs' usage; the next is
+    // usage_poll_interval later (at once on an IKE SA that took over polled CHILD SAs).
+    time_point usage_polled_at{};
     // IKE SA rekey: the lower of Ni/Nr of the exchange that created this SA, and, on the old SA
     // while our own rekey is outstanding, the unique id of the SA the peer's crossing rekey
     // created (2.8.2: the exchange with the lowest nonce loses).

@@ -55,6 +55,15 @@ struct esp_sa_install {
     std::uint64_t lifetime_hard_seconds = 0;
 };
 
+// What an installed ESP SA has carried so far (issue 5: rekey by volume and by sequence number).
+// Counted by the data plane from the SA's installation: a rekeyed CHILD SA's successor has new
+// SPIs and so starts from zero.
+struct sa_usage {
+    std::uint64_t packets = 0;   // packets processed successfully
+    std::uint64_t bytes = 0;     // inner (plaintext) bytes of those packets
+    std::uint64_t next_seq = 0;  // outbound: the next ESP sequence number to be sent; 0 inbound
+};
+
 // Semantics an installer must provide for make-before-break rekeying (RFC 7296 2.8, issue 5):
 //  - install_sa(inbound): adds the SA to the SAD; older inbound SAs of the same reqid stay
 //    valid until their remove_sa (the grace period of a rekey).
@@ -68,6 +77,18 @@ public:
     virtual void install_sa(const esp_sa_install& sa) = 0;
     // Removes the SA with this SPI in that direction (destination for outbound: the peer).
     virtual void remove_sa(sa_direction direction, std::uint32_t spi) = 0;
+    // Optional: the usage of an installed SA, or nullopt when unknown (the default: an installer
+    // that does not count, an SA it does not have). The IKE SA asks once when a CHILD SA is
+    // installed; if the answer for its inbound SA is nullopt, that CHILD SA is never polled and
+    // only its time lifetimes apply. Otherwise both directions are asked every
+    // peer_config::usage_poll_interval on the IKE thread, so this must be cheap and must not
+    // block the data plane (reading counters a worker updates is fine; a slightly stale value
+    // only delays a rekey by one poll).
+    [[nodiscard]] virtual std::optional<sa_usage> usage(sa_direction direction, std::uint32_t spi) const {
+        (void)direction;
+        (void)spi;
+        return std::nullopt;
+    }
 };
 
 } // namespace ike
