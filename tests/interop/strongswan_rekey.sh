@@ -11,63 +11,15 @@
 set -u
 PEER_BIN=${1:?usage: $0 ike-peer}
 PY=/usr/bin/python3
-CHARON=/usr/lib/ipsec/charon
 
-if [ "$(id -u)" != 0 ] || [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null || ! command -v unshare >/dev/null; then
-    echo "SKIP: needs root, charon, swanctl and unshare"
-    exit 77
-fi
-
-TAG="rk$$"
-NS_US="$TAG-moon"
-NS_SW="$TAG-sun"
-DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
-CHARON_PID=""
+# shellcheck source=charon_ns.sh
+. "$(cd "$(dirname "$0")" && pwd)/charon_ns.sh"
+charon_ns_require
 US_PID=""
-cleanup() {
-    [ -n "$US_PID" ] && kill "$US_PID" 2>/dev/null
-    if [ -n "$CHARON_PID" ]; then
-        kill "$CHARON_PID" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$CHARON_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$CHARON_PID" 2>/dev/null
-    fi
-    ip netns del "$NS_US" 2>/dev/null
-    ip netns del "$NS_SW" 2>/dev/null
-    rm -rf "$DIR"
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$NS_US" && ip netns add "$NS_SW" || exit 1
-ip link add "$TAG-m" type veth peer name "$TAG-s" || exit 1
-ip link set "$TAG-m" netns "$NS_US"
-ip link set "$TAG-s" netns "$NS_SW"
-ip -n "$NS_US" addr add 192.0.2.1/24 dev "$TAG-m"
-ip -n "$NS_SW" addr add 192.0.2.2/24 dev "$TAG-s"
-for ns in "$NS_US" "$NS_SW"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_US" link set "$TAG-m" up
-ip -n "$NS_SW" link set "$TAG-s" up
-ip -n "$NS_SW" addr add 10.2.0.1/16 dev lo
-
-cat > "$DIR/strongswan.conf" <<EOT
-charon {
-  load = random nonce openssl pem pkcs1 pubkey x509 hmac sha1 sha2 aes gmp curve25519 kdf kernel-libipsec kernel-netlink socket-default vici
-  install_virtual_ip = no
-  filelog {
-    charonlog {
-      path = $DIR/charon.log
-      default = 1
-      ike = 2
-      chd = 2
-      flush_line = yes
-    }
-  }
-  plugins {
-    vici {
-      socket = unix://$DIR/charon.vici
-    }
-  }
-}
-EOT
+stop_us() { [ -n "$US_PID" ] && kill "$US_PID" 2>/dev/null; }
+CHARON_NS_CLEANUP_HOOK=stop_us
+charon_ns_up "rk$$"
+charon_ns_conf 2
 
 cat > "$DIR/swanctl.conf" <<EOT
 connections {
@@ -140,15 +92,7 @@ EOT
 echo "rekey-psk-ip" > "$DIR/psk-ip"
 echo "rekey-psk-fqdn" > "$DIR/psk-fqdn"
 
-ip netns exec "$NS_SW" unshare -m sh -c "mount -t tmpfs none /run && STRONGSWAN_CONF=$DIR/strongswan.conf exec $CHARON" \
-    > "$DIR/charon.out" 2>&1 &
-CHARON_PID=$!
-URI="--uri unix://$DIR/charon.vici"
-for _ in $(seq 1 50); do [ -S "$DIR/charon.vici" ] && break; sleep 0.1; done
-if ! ip netns exec "$NS_SW" swanctl --load-all $URI --file "$DIR/swanctl.conf" > "$DIR/load.out" 2>&1; then
-    cat "$DIR/load.out" "$DIR/charon.out"
-    exit 1
-fi
+charon_ns_start || exit 1
 
 failures=0
 fail() {
