@@ -10,9 +10,18 @@ algorithm (aes256-cbc + sha256-128, aes256gcm16) and frame size it prints, from 
 and the ratios engine/bypass and engine/crypto. Inbound SAs run with window=0 because the
 same ESP packets are replayed over and over.
 
+With --feeder testpmd (outbound only) the frames come from a second process instead, as a
+packet generator would feed real NICs: `dpdk-testpmd --forward-mode=txonly` (UDP 10.1.0.5 ->
+10.2.0.7 at the frame size) on its forwarding lcore 0, over `net_memif` (testpmd the server,
+ipsecd's private port the client); the rates are then taken from ipsecd's one-second summary
+lines (the counters' growth between the first and the last line), so start-up and memif
+link-up do not count. engine/bypass compares the same feeder with and without ESP.
+
 usage: bench/dataplane/run.py [--build build/release] [--seconds 3] [--sizes 64,512,1400]
-                              [--algs cbc,gcm] [--dirs out,in] [--lcore 1]
+                              [--algs cbc,gcm] [--dirs out,in] [--lcore 1] [--feeder pcap|testpmd]
 """
+import re
+import threading
 import argparse
 import json
 import os
@@ -64,11 +73,46 @@ def make_pcap(path, direction, alg, frame, esp):
     wrpcap(path, pkts)
 
 
-def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore):
-    pcap = f"{tmp}/{direction}-{alg}-{frame}-{'esp' if esp else 'bypass'}.pcap"
-    make_pcap(pcap, direction, alg, frame, esp)
-    feed = f"--vdev=net_pcap0,rx_pcap={pcap},infinite_rx=1"
-    priv_dev, pub_dev = ("net_pcap0", "net_null0") if direction == "out" else ("net_null0", "net_pcap0")
+def start_testpmd(tmp, sock, frame):
+    """dpdk-testpmd txonly on lcore 0 (its main lcore 1 only sleeps), server end of the memif."""
+    cmd = ["dpdk-testpmd", "--no-huge", "-m", "1024", "--no-pci", "-l", "0,1", "--main-lcore=1",
+           f"--file-prefix=dptp{os.getpid()}", "--log-level=4", f"--vdev=net_memif0,role=server,socket={sock},socket-abstract=no",
+           "--", "--forward-mode=txonly", f"--txpkts={frame}", "--tx-ip=10.1.0.5,10.2.0.7",
+           f"--eth-peer=0,{PRIV_MAC}", "--auto-start", "--stats-period=1", "--total-num-mbufs=8192"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            return p
+        time.sleep(0.05)
+    p.kill()
+    sys.exit("dpdk-testpmd did not create the memif socket")
+
+
+SUMMARY = re.compile(r"encap (\d+) decap (\d+) bypass (\d+)")
+
+
+def summary_rate(lines, key):
+    """Mpps from ipsecd's summary lines [(monotonic time, line)]: growth from the first to the last."""
+    idx = {"encapsulated": 0, "decapsulated": 1, "bypassed": 2}[key]
+    pts = [(t, int(m.group(idx + 1))) for t, l in lines if (m := SUMMARY.search(l))]
+    pts = [p for p in pts if p[1] > 0] or pts  # from the first second with traffic (memif link-up)
+    if len(pts) < 2 or pts[-1][0] <= pts[0][0]:
+        return 0.0
+    return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0]) / 1e6
+
+
+def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="pcap"):
+    if feeder == "testpmd":
+        sock = f"{tmp}/memif-{os.getpid()}.sock"
+        feed = f"--vdev=net_memif0,role=client,socket={sock},socket-abstract=no"
+        priv_dev, pub_dev = "net_memif0", "net_null0"
+        tp = start_testpmd(tmp, sock, frame)
+    else:
+        pcap = f"{tmp}/{direction}-{alg}-{frame}-{'esp' if esp else 'bypass'}.pcap"
+        make_pcap(pcap, direction, alg, frame, esp)
+        feed = f"--vdev=net_pcap0,rx_pcap={pcap},infinite_rx=1"
+        priv_dev, pub_dev = ("net_pcap0", "net_null0") if direction == "out" else ("net_null0", "net_pcap0")
+        tp = None
     pol = []
     if esp:
         pol = [{"name": "o", "priority": 1, "direction": "out", "src": ["10.1.0.0/16"], "dst": ["10.2.0.0/16"],
@@ -87,21 +131,38 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore):
         "static": {"sas": [{"name": "out", "direction": "out", "spec": sa_spec(0x4001, alg, LOCAL, PEER, False)},
                            {"name": "in", "direction": "in", "spec": sa_spec(0x4002, alg, PEER, LOCAL, True)}],
                    "policies": {"default": "bypass", "policies": pol}},
-        "workers": 1, "summary_interval_ms": 0, "mbufs": 16383,
+        "workers": 1, "summary_interval_ms": 1000 if tp else 0, "mbufs": 16383,
     }
     path = f"{tmp}/bench.json"
     with open(path, "w") as f:
         json.dump(cfg, f)
     p = subprocess.Popen([ipsecd, "--config", path, "--print-counters"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
+    lines, err_text = [], []
+
+    def read_stderr():
+        for line in p.stderr:
+            err_text.append(line)
+            lines.append((time.monotonic(), line))
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     time.sleep(seconds + 2.0)  # EAL start-up and pcap loading take a second or two; run_ms excludes them
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=30)
+    out, _ = p.communicate(timeout=30)
+    reader.join(timeout=5)
+    if tp:
+        tp.send_signal(signal.SIGINT)
+        try:
+            tp.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            tp.kill()
     if p.returncode != 0:
-        sys.exit(f"ipsecd failed ({p.returncode}): {err}{out}")
+        sys.exit(f"ipsecd failed ({p.returncode}): {''.join(err_text)}{out}")
     c = json.loads(out.strip().splitlines()[-1])
     key = "bypassed" if not esp else ("encapsulated" if direction == "out" else "decapsulated")
     drops = {k: v for k, v in c["drops"].items() if v}
+    if tp:
+        return summary_rate(lines, key), drops
     return c["events"][key] / (c["run_ms"] / 1000.0) / 1e6, drops
 
 
@@ -119,15 +180,18 @@ def main():
     ap.add_argument("--algs", default="cbc,gcm")
     ap.add_argument("--dirs", default="out,in")
     ap.add_argument("--lcore", type=int, default=1)
+    ap.add_argument("--feeder", choices=["pcap", "testpmd"], default="pcap")
     a = ap.parse_args()
+    if a.feeder == "testpmd":
+        a.dirs = "out"  # txonly generates plaintext frames
     ipsecd = f"{a.build}/tools/ipsecd/ipsecd"
     print(f"{'dir':4} {'alg':4} {'frame':>5} {'engine':>8} {'bypass':>8} {'crypto':>8} {'eng/byp':>8} {'eng/cry':>8}  (Mpps)")
     with tempfile.TemporaryDirectory(prefix="dpbench_") as tmp:
         for d in a.dirs.split(","):
             for alg in a.algs.split(","):
                 for size in (int(s) for s in a.sizes.split(",")):
-                    eng, drops = run_engine(ipsecd, tmp, d, alg, size, True, a.seconds, a.lcore)
-                    byp, _ = run_engine(ipsecd, tmp, d, alg, size, False, a.seconds, a.lcore)
+                    eng, drops = run_engine(ipsecd, tmp, d, alg, size, True, a.seconds, a.lcore, a.feeder)
+                    byp, _ = run_engine(ipsecd, tmp, d, alg, size, False, a.seconds, a.lcore, a.feeder)
                     cry = run_crypto(a.build, d, alg, size, a.seconds)
                     print(f"{d:4} {alg:4} {size:>5} {eng:8.3f} {byp:8.3f} {cry:8.3f} {eng / byp:8.2f} {eng / cry:8.2f}"
                           + (f"  drops {drops}" if drops else ""), flush=True)
