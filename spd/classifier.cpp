@@ -406,15 +406,17 @@ inline u64 walk(const u64* entries, u64 e, const u64* dims) {
     return e;
 }
 
-// Non-short-circuit (&) on purpose: all range checks are cheap ALU work on one cache line,
-// and one well-predicted branch per rule beats six data-dependent ones.
-// lo <= v <= hi per lane, unsigned: max(v, lo) == v and min(v, hi) == v; bytes 0-7 from the
-// 32-bit lanes, bytes 8-15 from the 16-bit lanes.
+// Non-short-circuit on purpose: all range checks are cheap ALU work on one cache line, and
+// one well-predicted branch per rule beats six data-dependent ones.
+// lo <= v <= hi per lane, unsigned: max(v, lo) >= v >= min(v, hi), so the two are equal exactly
+// when both equal v, i.e. when v is in range: one xor per lane width, words 0-3 (the 32-bit
+// lanes) from one and words 4-7 (the 16-bit lanes) from the other, and one ptest.
 inline bool match(const rule4& r, const key4& k) {
     const __m128i v = k.v;
-    const __m128i in32 = _mm_and_si128(_mm_cmpeq_epi32(_mm_max_epu32(v, r.lo), v), _mm_cmpeq_epi32(_mm_min_epu32(v, r.hi), v));
-    const __m128i in16 = _mm_and_si128(_mm_cmpeq_epi16(_mm_max_epu16(v, r.lo), v), _mm_cmpeq_epi16(_mm_min_epu16(v, r.hi), v));
-    return ((_mm_movemask_epi8(in32) & 0x00ff) | (_mm_movemask_epi8(in16) & 0xff00)) == 0xffff;
+    const __m128i d32 = _mm_xor_si128(_mm_max_epu32(v, r.lo), _mm_min_epu32(v, r.hi));
+    const __m128i d16 = _mm_xor_si128(_mm_max_epu16(v, r.lo), _mm_min_epu16(v, r.hi));
+    const __m128i d = _mm_blend_epi16(d32, d16, 0xf0);
+    return _mm_testz_si128(d, d) != 0;
 }
 
 inline bool match(const rule6& r, const key6& k) {
