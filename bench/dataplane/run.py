@@ -17,8 +17,15 @@ ipsecd's private port the client); the rates are then taken from ipsecd's one-se
 lines (the counters' growth between the first and the last line), so start-up and memif
 link-up do not count. engine/bypass compares the same feeder with and without ESP.
 
+With --scale SAS,POLICIES (pcap feeder) the engine is loaded with SAS outbound and SAS inbound
+SAs and POLICIES outbound /32 policies (plus one inbound policy per inbound SA), and the 256
+flows of the pcap are spread over them: outbound flow i goes to policy i*POLICIES/256 (whose SA
+is that index modulo SAS), inbound packet i comes on inbound SA i*SAS/256. The bypass column is
+then the same frames without policies.
+
 usage: bench/dataplane/run.py [--build build/release] [--seconds 3] [--sizes 64,512,1400]
                               [--algs cbc,gcm] [--dirs out,in] [--lcore 1] [--feeder pcap|testpmd]
+                              [--scale 10000,100000]
 """
 import re
 import threading
@@ -38,6 +45,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KEY_ENC, KEY_AUTH, KEY_GCM = bytes(range(32)), bytes(range(32, 64)), bytes(range(64, 100))
 PRIV_MAC, PUB_MAC, GW_MAC = "02:00:00:00:01:01", "02:00:00:00:02:01", "02:00:00:00:02:fe"
 LOCAL, PEER = "172.16.1.1", "172.16.2.1"
+SCALE = None  # (number of SAs per direction, number of outbound policies) with --scale
+
+
+def scale_addr(j):
+    """The j-th remote host of the scale run (10.128.0.0/9 holds 8M of them)."""
+    return f"10.{128 + (j >> 16)}.{(j >> 8) & 255}.{j & 255}"
 
 
 def sa_spec(spi, alg, src, dst, inbound):
@@ -47,16 +60,16 @@ def sa_spec(spi, alg, src, dst, inbound):
     return s + f",enc=aes256-cbc,enc-key={KEY_ENC.hex()},integ=sha256-128,integ-key={KEY_AUTH.hex()}"
 
 
-def scapy_sa(alg):
+def scapy_sa(alg, spi=0x4002):
     if alg == "gcm":
-        return SecurityAssociation(ESP, spi=0x4002, crypt_algo="AES-GCM", crypt_key=KEY_GCM,
+        return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=KEY_GCM,
                                    tunnel_header=IP(src=PEER, dst=LOCAL))
-    return SecurityAssociation(ESP, spi=0x4002, crypt_algo="AES-CBC", crypt_key=KEY_ENC, auth_algo="SHA2-256-128",
+    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-CBC", crypt_key=KEY_ENC, auth_algo="SHA2-256-128",
                                auth_key=KEY_AUTH, tunnel_header=IP(src=PEER, dst=LOCAL))
 
 
-def inner(direction, i, frame):
-    src, dst = ("10.1.0.5", "10.2.0.7") if direction == "out" else ("10.2.0.7", "10.1.0.5")
+def inner(direction, i, frame, remote="10.2.0.7"):
+    src, dst = ("10.1.0.5", remote) if direction == "out" else (remote, "10.1.0.5")
     pad = max(0, frame - 14 - 20 - 8)
     return IP(src=src, dst=dst, ttl=64) / UDP(sport=1024 + i, dport=5001) / Raw(b"\x5a" * pad)
 
@@ -66,6 +79,11 @@ def make_pcap(path, direction, alg, frame, esp):
     sa = scapy_sa(alg)
     for i in range(256):
         ip = inner(direction, i, frame)
+        if SCALE:
+            n_sas, n_pol = SCALE
+            k = i * n_sas // 256
+            ip = inner(direction, i, frame, scale_addr(i * n_pol // 256 if direction == "out" else k))
+            sa = scapy_sa(alg, 0x200000 + k)
         if direction == "out":
             pkts.append(Ether(src="02:00:00:00:01:55", dst=PRIV_MAC) / ip)
         else:
@@ -95,7 +113,7 @@ def summary_rate(lines, key):
     """Mpps from ipsecd's summary lines [(monotonic time, line)]: growth from the first to the last."""
     idx = {"encapsulated": 0, "decapsulated": 1, "bypassed": 2}[key]
     pts = [(t, int(m.group(idx + 1))) for t, l in lines if (m := SUMMARY.search(l))]
-    pts = [p for p in pts if p[1] > 0] or pts  # from the first second with traffic (memif link-up)
+    pts = [p for p in pts if p[1] > 0] or pts  # from the first second with traffic (memif link-up, loading)
     if len(pts) < 2 or pts[-1][0] <= pts[0][0]:
         return 0.0
     return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0]) / 1e6
@@ -119,6 +137,20 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="
                 "action": "protect", "sa": "out"},
                {"name": "i", "priority": 1, "direction": "in", "src": ["10.2.0.0/16"], "dst": ["10.1.0.0/16"],
                 "action": "protect", "sa": "in"}]
+    sas = [{"name": "out", "direction": "out", "spec": sa_spec(0x4001, alg, LOCAL, PEER, False)},
+           {"name": "in", "direction": "in", "spec": sa_spec(0x4002, alg, PEER, LOCAL, True)}]
+    if SCALE:
+        n_sas, n_pol = SCALE
+        sas = [{"name": f"o{k}", "direction": "out", "spec": sa_spec(0x100000 + k, alg, LOCAL, PEER, False)}
+               for k in range(n_sas)]
+        sas += [{"name": f"i{k}", "direction": "in", "spec": sa_spec(0x200000 + k, alg, PEER, LOCAL, True)}
+                for k in range(n_sas)]
+        pol = []
+        if esp:
+            pol = [{"name": f"o{j}", "priority": 1, "direction": "out", "src": ["10.1.0.0/16"],
+                    "dst": [scale_addr(j) + "/32"], "action": "protect", "sa": f"o{j % n_sas}"} for j in range(n_pol)]
+            pol += [{"name": f"i{k}", "priority": 1, "direction": "in", "src": [scale_addr(k) + "/32"],
+                     "dst": ["10.1.0.0/16"], "action": "protect", "sa": f"i{k}"} for k in range(n_sas)]
     cfg = {
         "eal": ["--no-huge", "-m", "512", "--no-pci", "-l", str(lcore), f"--file-prefix=dpbench{os.getpid()}",
                 "--log-level=4", feed, "--vdev=net_null0" + os.environ.get("DPBENCH_NULL_ARGS", ",no-rx=1")],
@@ -128,10 +160,8 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="
         "neighbors": [{"port": "public", "ip": "172.16.1.254", "mac": GW_MAC},
                       {"port": "private", "ip": "10.1.0.5", "mac": "02:00:00:00:01:55"}],
         "routes": [{"dst": "10.1.0.0/16", "via": "10.1.0.5", "port": "private"}],
-        "static": {"sas": [{"name": "out", "direction": "out", "spec": sa_spec(0x4001, alg, LOCAL, PEER, False)},
-                           {"name": "in", "direction": "in", "spec": sa_spec(0x4002, alg, PEER, LOCAL, True)}],
-                   "policies": {"default": "bypass", "policies": pol}},
-        "workers": 1, "summary_interval_ms": 1000 if tp else 0, "mbufs": 16383,
+        "static": {"sas": sas, "policies": {"default": "bypass", "policies": pol}},
+        "workers": 1, "summary_interval_ms": 1000 if tp or SCALE else 0, "mbufs": 16383,
     }
     path = f"{tmp}/bench.json"
     with open(path, "w") as f:
@@ -146,7 +176,14 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="
             lines.append((time.monotonic(), line))
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
-    time.sleep(seconds + 2.0)  # EAL start-up and pcap loading take a second or two; run_ms excludes them
+    if tp or SCALE:
+        # rates from the summary lines: wait for the first one (a scale config takes a while to load)
+        deadline = time.monotonic() + 300
+        while not any(SUMMARY.search(l) for _, l in lines) and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(seconds + 1.0)
+    else:
+        time.sleep(seconds + 2.0)  # EAL start-up and pcap loading take a second or two; run_ms excludes them
     p.send_signal(signal.SIGTERM)
     out, _ = p.communicate(timeout=30)
     reader.join(timeout=5)
@@ -161,7 +198,7 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="
     c = json.loads(out.strip().splitlines()[-1])
     key = "bypassed" if not esp else ("encapsulated" if direction == "out" else "decapsulated")
     drops = {k: v for k, v in c["drops"].items() if v}
-    if tp:
+    if tp or SCALE:
         return summary_rate(lines, key), drops
     return c["events"][key] / (c["run_ms"] / 1000.0) / 1e6, drops
 
@@ -181,7 +218,13 @@ def main():
     ap.add_argument("--dirs", default="out,in")
     ap.add_argument("--lcore", type=int, default=1)
     ap.add_argument("--feeder", choices=["pcap", "testpmd"], default="pcap")
+    ap.add_argument("--scale", help="SAS,POLICIES: load that many SAs (per direction) and outbound policies")
     a = ap.parse_args()
+    if a.scale:
+        global SCALE
+        SCALE = tuple(int(x) for x in a.scale.split(","))
+        if a.feeder != "pcap" or len(SCALE) != 2 or not 1 <= SCALE[0] <= SCALE[1] <= 1 << 23:
+            sys.exit("--scale SAS,POLICIES with 1 <= SAS <= POLICIES <= 8388608, pcap feeder only")
     if a.feeder == "testpmd":
         a.dirs = "out"  # txonly generates plaintext frames
     ipsecd = f"{a.build}/tools/ipsecd/ipsecd"
