@@ -23,7 +23,7 @@
 #include <cstring>
 #include <vector>
 
-#include <smmintrin.h>  // SSE4.1 (x86-64-v2, which DPDK's corei7 baseline already requires)
+#include <nmmintrin.h>  // SSE4.2 (x86-64-v2, which DPDK's corei7 baseline already requires)
 
 namespace spd {
 
@@ -62,10 +62,13 @@ struct rule4 {
 };
 static_assert(sizeof(rule4) == 32);
 
+// IPv6: the address bounds as 64-bit lanes (high half, low half) with the sign bit flipped, so
+// SSE4.2's signed 64-bit compare orders them as unsigned; the other fields as 16-bit lanes
+// sport, dport, proto, "has ports" holding the lower bounds in lanes 0-3 and the complemented
+// upper bounds in lanes 4-7 (v <= hi exactly when ~v >= ~hi), so one unsigned max checks both.
 struct rule6 {
-    u64 s0_lo, s0_hi, s1_lo, s1_hi, d0_lo, d0_hi, d1_lo, d1_hi;
-    std::uint16_t sp_lo, sp_hi, dp_lo, dp_hi;
-    std::uint8_t proto_lo, proto_hi, needs_ports, pad;
+    __m128i src_lo, src_hi, dst_lo, dst_hi;
+    __m128i misc;
 };
 static_assert(sizeof(rule6) == 80);
 
@@ -358,15 +361,25 @@ rule4 to_rule(const box<5>& b) {
                  vec4(u32(b.hi[0]), u32(b.hi[1]), port_hi(b.hi[3]), port_hi(b.hi[4]), std::uint8_t(b.hi[2]), 1)};
 }
 
+// Two 64-bit values as one vector with the sign bits flipped (lane 0: a, lane 1: b).
+inline __m128i vec64_signed(u64 a, u64 b) {
+    constexpr u64 sign = u64(1) << 63;
+    return _mm_set_epi64x(static_cast<long long>(b ^ sign), static_cast<long long>(a ^ sign));
+}
+
+// The IPv6 16-bit lanes: sport, dport, proto, ports, then the complements of the same four.
+inline __m128i vec6_misc(std::uint16_t sp_lo, std::uint16_t dp_lo, std::uint16_t proto_lo, std::uint16_t ports_lo,
+                         std::uint16_t sp_hi, std::uint16_t dp_hi, std::uint16_t proto_hi, std::uint16_t ports_hi) {
+    return _mm_setr_epi16(short(sp_lo), short(dp_lo), short(proto_lo), short(ports_lo), short(~sp_hi & 0xffff),
+                          short(~dp_hi & 0xffff), short(~proto_hi & 0xffff), short(~ports_hi & 0xffff));
+}
+
 rule6 to_rule(const box<7>& b) {
-    rule6 r{};
-    r.s0_lo = b.lo[0]; r.s0_hi = b.hi[0]; r.s1_lo = b.lo[1]; r.s1_hi = b.hi[1];
-    r.d0_lo = b.lo[2]; r.d0_hi = b.hi[2]; r.d1_lo = b.lo[3]; r.d1_hi = b.hi[3];
-    r.proto_lo = std::uint8_t(b.lo[4]); r.proto_hi = std::uint8_t(b.hi[4]);
-    r.sp_lo = port_lo(b.lo[5]); r.sp_hi = port_hi(b.hi[5]);
-    r.dp_lo = port_lo(b.lo[6]); r.dp_hi = port_hi(b.hi[6]);
-    r.needs_ports = port_needs(b) ? 1 : 0;
-    return r;
+    const std::uint16_t needs = port_needs(b) ? 1 : 0;
+    return rule6{vec64_signed(b.lo[0], b.lo[1]), vec64_signed(b.hi[0], b.hi[1]), vec64_signed(b.lo[2], b.lo[3]),
+                 vec64_signed(b.hi[2], b.hi[3]),
+                 vec6_misc(port_lo(b.lo[5]), port_lo(b.lo[6]), std::uint16_t(b.lo[4]), needs, port_hi(b.hi[5]),
+                           port_hi(b.hi[6]), std::uint16_t(b.hi[4]), 1)};
 }
 
 // Fixes up leaf entries so that they index the compact rule array: leaf_items (box ids) are
@@ -381,10 +394,6 @@ void emit_rules(const std::vector<box<D>>& boxes, const std::vector<u32>& leaf_i
     }
 }
 
-// 0/1 as unsigned so that match() can combine them with & (no short-circuit branches).
-inline unsigned in_range(u32 v, u32 lo, u32 hi) { return unsigned(v - lo <= hi - lo); }
-inline unsigned in_range64(u64 v, u64 lo, u64 hi) { return unsigned(v - lo <= hi - lo); }
-
 struct key4 {
     std::array<u64, 5> dim;
     __m128i v;  // vec4() of the packet
@@ -392,9 +401,7 @@ struct key4 {
 
 struct key6 {
     std::array<u64, 7> dim;
-    std::uint16_t sp, dp;
-    std::uint8_t proto;
-    bool ports;
+    __m128i src, dst, misc;  // rule6's layout: vec64_signed() of the halves, vec6_misc(v, v)
 };
 
 inline u64 walk(const u64* entries, u64 e, const u64* dims) {
@@ -419,11 +426,14 @@ inline bool match(const rule4& r, const key4& k) {
     return _mm_testz_si128(d, d) != 0;
 }
 
+// Outside when lo > v or v > hi in some address lane, or max(v, lo | ~hi) != v in some 16-bit
+// lane; all of them or-ed and tested once.
 inline bool match(const rule6& r, const key6& k) {
-    return (in_range64(k.dim[0], r.s0_lo, r.s0_hi) & in_range64(k.dim[2], r.d0_lo, r.d0_hi) &
-            in_range64(k.dim[1], r.s1_lo, r.s1_hi) & in_range64(k.dim[3], r.d1_lo, r.d1_hi) &
-            in_range(k.proto, r.proto_lo, r.proto_hi) & (unsigned(k.ports) | unsigned(r.needs_ports == 0)) &
-            in_range(k.sp, r.sp_lo, r.sp_hi) & in_range(k.dp, r.dp_lo, r.dp_hi)) != 0;
+    const __m128i out_src = _mm_or_si128(_mm_cmpgt_epi64(r.src_lo, k.src), _mm_cmpgt_epi64(k.src, r.src_hi));
+    const __m128i out_dst = _mm_or_si128(_mm_cmpgt_epi64(r.dst_lo, k.dst), _mm_cmpgt_epi64(k.dst, r.dst_hi));
+    const __m128i out_misc = _mm_xor_si128(_mm_max_epu16(k.misc, r.misc), k.misc);
+    const __m128i d = _mm_or_si128(_mm_or_si128(out_src, out_dst), out_misc);
+    return _mm_testz_si128(d, d) != 0;
 }
 
 template <class Rule, class Key>
@@ -534,10 +544,10 @@ inline void make_key(const flow_key& f, key4& k) {
 inline void make_key(const flow_key& f, key6& k) {
     k.dim = {load64(f.src.data()), load64(f.src.data() + 8), load64(f.dst.data()), load64(f.dst.data() + 8),
              f.proto, f.ports_known ? f.sport : port_none, f.ports_known ? f.dport : port_none};
-    k.proto = f.proto;
-    k.ports = f.ports_known;
-    k.sp = f.sport;
-    k.dp = f.dport;
+    k.src = vec64_signed(k.dim[0], k.dim[1]);
+    k.dst = vec64_signed(k.dim[2], k.dim[3]);
+    const std::uint16_t ports = f.ports_known ? 1 : 0;
+    k.misc = vec6_misc(f.sport, f.dport, f.proto, ports, f.sport, f.dport, f.proto, ports);
 }
 
 inline u32 classify_one(const classifier::tables& t, const flow_key& f) {

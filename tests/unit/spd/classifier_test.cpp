@@ -8,6 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <string>
+
 using namespace spd;
 using spd_test::flow;
 using spd_test::pol;
@@ -203,5 +206,50 @@ TEST_CASE("classify over spans longer than a burst, families interleaved", "[spd
         INFO("flow " << i);
         CHECK(out[i] == cls.classify(in[i]));
         CHECK(out[i].policy == (i % 3 == 0 ? 1u : i % 3 == 1 ? 0u : no_policy));
+    }
+}
+
+TEST_CASE("leaf checks at the unsigned edges: address top bits, all-ones, ports 0 and 65535", "[spd][classifier]") {
+    // The leaf rules compare addresses as 64-bit halves with the sign bit flipped and ports as
+    // 16-bit lanes (complemented upper bounds for IPv6): the edges of each lane must still be
+    // exact, in both halves of an IPv6 address.
+    auto ports = [](policy p, std::uint16_t lo, std::uint16_t hi) { p.dport = {lo, hi}; return p; };
+    std::vector<policy> ps{
+        ports(pol("top-port", 1, {"2001:db8::/32", "10.0.0.0/8"}, {}, action::discard), 65535, 65535),
+        ports(pol("zero-port", 1, {"2001:db8::/32", "10.0.0.0/8"}, {}, action::discard), 0, 0),
+        pol("low-half-top", 2, {"2001:db8::8000:0:0:0/65"}, {}, action::protect, 7),
+        pol("upper6", 3, {"8000::/1"}, {}, action::protect, 8),
+        pol("upper4", 3, {"128.0.0.0/1"}, {}, action::protect, 9),
+        pol("host6", 4, {}, {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"}, action::bypass)};
+    for (unsigned leaf : {1u, 8u}) {
+        linear_classifier lin(ps, direction::out, action::discard);
+        classifier cls(ps, direction::out, action::discard, build_options{.leaf_size = leaf});
+        auto name = [&](const flow_key& k) {
+            const verdict a = lin.classify(k), b = cls.classify(k);
+            REQUIRE(a == b);
+            std::array<flow_key, 1> in{k};
+            std::array<verdict, 1> out{};
+            cls.classify(in, out);
+            REQUIRE(out[0] == a);
+            return a.policy == no_policy ? std::string() : ps.at(a.policy).name;
+        };
+        INFO("leaf size " << leaf);
+        CHECK(name(flow("2001:db8::1", "2001:db9::1", proto_udp, 1, 65535)) == "top-port");
+        CHECK(name(flow("2001:db8::1", "2001:db9::1", proto_udp, 1, 65534)).empty());
+        CHECK(name(flow("2001:db8::1", "2001:db9::1", proto_udp, 1, 0)) == "zero-port");
+        CHECK(name(flow("10.0.0.1", "192.0.2.1", proto_udp, 1, 65535)) == "top-port");
+        CHECK(name(flow("10.0.0.1", "192.0.2.1", proto_tcp, 1, 0)) == "zero-port");
+        CHECK(name(spd_test::no_ports(flow("2001:db8::1", "2001:db9::1", proto_udp, 1, 0))).empty());
+        CHECK(name(flow("2001:db8::7fff:ffff:ffff:ffff", "2001:db9::1", proto_udp, 1, 80)).empty());
+        CHECK(name(flow("2001:db8::8000:0:0:0", "2001:db9::1", proto_udp, 1, 80)) == "low-half-top");
+        CHECK(name(flow("2001:db8::ffff:ffff:ffff:ffff", "2001:db9::1", proto_udp, 1, 80)) == "low-half-top");
+        CHECK(name(flow("7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::1")).empty());
+        CHECK(name(flow("8000::", "2001:db9::1")) == "upper6");
+        CHECK(name(flow("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::")) == "upper6");
+        CHECK(name(flow("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")) == "host6");
+        CHECK(name(flow("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")).empty());
+        CHECK(name(flow("127.255.255.255", "192.0.2.1")).empty());
+        CHECK(name(flow("128.0.0.0", "192.0.2.1")) == "upper4");
+        CHECK(name(flow("255.255.255.255", "0.0.0.0")) == "upper4");
     }
 }
