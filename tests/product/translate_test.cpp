@@ -4,6 +4,8 @@
 #include "tunnel_compile.hpp"
 
 #include <dataplane/config.hpp>
+#include <esp/pkt.hpp>
+#include <esp/sa.hpp>
 #include <ike/endpoint.hpp>
 #include <ike/transport_memory.hpp>
 
@@ -275,4 +277,48 @@ TEST_CASE("build_tables: inconsistent dynamic entries are refused", "[product][s
     p.sa_handle = 3;  // no such outbound SA
     d.policies.push_back(p);
     CHECK_THROWS_AS(dataplane::build_tables(cfg, d), dataplane::config_error);
+}
+
+TEST_CASE("sa_table: usage of an SA is the esp SA's counters and next sequence number", "[product][sa_table]") {
+    dataplane::config cfg;
+    std::unique_ptr<dataplane::tables> published;
+    sa_table table([&](const dataplane::dynamic_entries& d) { published = dataplane::build_tables(cfg, d); }, nullptr);
+    table.set_tunnel("t1", to_spd_policies(sample_plan().policies), 64);
+    const ike::sa_installer& installer = table;
+    CHECK_FALSE(installer.usage(ike::sa_direction::outbound, 0x50000001));  // not installed
+    table.install_sa(sa("t1", ike::sa_direction::inbound, 0xc0000001));
+    table.install_sa(sa("t1", ike::sa_direction::outbound, 0x50000001));
+    auto out = installer.usage(ike::sa_direction::outbound, 0x50000001);
+    REQUIRE(out);
+    CHECK(out->packets == 0);
+    CHECK(out->bytes == 0);
+    CHECK(out->next_seq == 1);  // RFC 4303 3.3.3: the first packet carries 1
+    auto in = installer.usage(ike::sa_direction::inbound, 0xc0000001);
+    REQUIRE(in);
+    CHECK(in->packets == 0);
+    CHECK_FALSE(installer.usage(ike::sa_direction::inbound, 0x50000001));  // direction matters
+
+    // Three 100-byte inner IPv4 packets through the published outbound SA (what a worker does).
+    REQUIRE(published->out_sas.size() == 1);
+    auto& esp_out = *published->out_sas[0].sa;
+    std::vector<std::vector<std::uint8_t>> bufs(3, std::vector<std::uint8_t>(512));
+    std::vector<esp::pkt> pkts;
+    for (auto& b : bufs) {
+        esp::pkt p{b.data(), std::uint32_t(b.size()), 128, 100};
+        const std::uint8_t hdr[20] = {0x45, 0, 0, 100, 0, 0, 0, 0, 64, 1, 0, 0, 10, 1, 0, 5, 10, 2, 0, 7};
+        std::copy(std::begin(hdr), std::end(hdr), p.data());
+        pkts.push_back(p);
+    }
+    std::vector<esp::drop_reason> results(pkts.size());
+    REQUIRE(esp_out.encap(pkts, results) == 3);
+    out = installer.usage(ike::sa_direction::outbound, 0x50000001);
+    REQUIRE(out);
+    CHECK(out->packets == 3);
+    CHECK(out->bytes == 300);
+    CHECK(out->next_seq == 4);
+    // A republish (another SA installed) keeps the SA object and so its counters.
+    table.install_sa(sa("t1", ike::sa_direction::inbound, 0xc0000002));
+    CHECK(installer.usage(ike::sa_direction::outbound, 0x50000001)->packets == 3);
+    table.remove_sa(ike::sa_direction::outbound, 0x50000001);
+    CHECK_FALSE(installer.usage(ike::sa_direction::outbound, 0x50000001));
 }

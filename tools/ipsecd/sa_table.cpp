@@ -235,6 +235,25 @@ std::vector<sa_table::sa_view> sa_table::sas_of(const std::string& uuid) const {
     return v;
 }
 
+std::optional<ike::sa_usage> sa_table::usage(ike::sa_direction direction, std::uint32_t spi) const {
+    for (const auto& [uuid, t] : _tunnels) {
+        if (direction == ike::sa_direction::outbound) {
+            for (const auto& r : t.out)
+                if (r.entry.sa->spi() == spi) {
+                    const auto& c = r.entry.sa->counters();
+                    return ike::sa_usage{c.packets, c.bytes, r.entry.sa->next_seq()};
+                }
+        } else {
+            for (const auto& r : t.in)
+                if (r.entry.spi == spi) {
+                    const auto& c = r.entry.sa->counters();
+                    return ike::sa_usage{c.packets, c.bytes, 0};
+                }
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<sa_table::sa_view> sa_table::find(ike::sa_direction direction, std::uint32_t spi) const {
     for (const auto& [uuid, t] : _tunnels)
         for (const auto& v : sas_of(uuid))

@@ -45,6 +45,10 @@ public:
 
     void install_sa(const ike::esp_sa_install& sa) override;
     void remove_sa(ike::sa_direction direction, std::uint32_t spi) override;
+    // The esp SA's counters (packets, inner bytes; outbound: next_seq()) for the IKE side's
+    // usage limits (issue 5); nullopt for an SA not installed here. Read from the IKE thread
+    // while a worker updates them, like sas_of: a value at most one burst stale.
+    [[nodiscard]] std::optional<ike::sa_usage> usage(ike::sa_direction direction, std::uint32_t spi) const override;
 
     struct sa_view {
         std::string tunnel;
