@@ -39,8 +39,15 @@ constexpr u64 port_space_max = (1u << 17) - 1;
 constexpr u64 mask_bits(unsigned bits) { return bits >= 64 ? ~u64(0) : (u64(1) << bits) - 1; }
 
 constexpr u64 make_leaf(u32 first, u32 count) { return leaf_flag | (u64(count) << 32) | first; }
+// A node: child base (bits 0-31), dimension (32-39), shift (40-47) and the child index mask
+// (48-62, so at most 2^15 children), bit 63 clear: the lookup decodes it with shifts only.
+constexpr unsigned max_node_cut_bits = 15;
 constexpr u64 make_node(u32 base, unsigned dim, unsigned shift, unsigned cbits) {
-    return u64(base) | (u64(dim) << 32) | (u64(shift) << 40) | (u64(cbits) << 48);
+    return u64(base) | (u64(dim) << 32) | (u64(shift) << 40) | (mask_bits(cbits) << 48);
+}
+// The child slot of key dimensions dims under node e.
+inline u64 child_slot(u64 e, const u64* dims) {
+    return u32(e) + ((dims[(e >> 32) & 0xff] >> ((e >> 40) & 63)) & (e >> 48));
 }
 
 template <std::size_t D>
@@ -197,7 +204,7 @@ private:
         std::vector<std::int64_t> diff;
         for (std::size_t d = 0; d < D; ++d) {
             if (r.bits[d] == 0) continue;
-            unsigned max_c = std::min(r.bits[d], _opt.max_cut_bits);
+            unsigned max_c = std::min({r.bits[d], _opt.max_cut_bits, max_node_cut_bits});
             std::size_t dim_max = n, dim_sum = 0, dim_np = 1;
             unsigned dim_c = 0;
             for (unsigned c = 1; c <= max_c; ++c) {
@@ -405,11 +412,7 @@ struct key6 {
 };
 
 inline u64 walk(const u64* entries, u64 e, const u64* dims) {
-    while (!(e & leaf_flag)) {
-        const unsigned dim = unsigned(e >> 32) & 0xff, shift = unsigned(e >> 40) & 0xff, cbits = unsigned(e >> 48) & 0xff;
-        const u64 idx = (dims[dim] >> shift) & mask_bits(cbits);
-        e = entries[u32(e) + idx];
-    }
+    while (!(e & leaf_flag)) e = entries[child_slot(e, dims)];
     return e;
 }
 
@@ -563,8 +566,8 @@ inline u32 classify_one(const classifier::tables& t, const flow_key& f) {
 
 // Burst lookup for one family, n <= 32 keys: each tree is walked one level at a time across
 // the whole burst, so the independent loads of different packets overlap instead of each
-// packet waiting for its own chain of cache misses; the leaves are prefetched for the burst
-// before they are scanned.
+// packet waiting for its own chain of cache misses; each leaf is prefetched as soon as the walk
+// reaches it, so its rules load while the rest of the burst is still walking.
 template <class Rule, class Key>
 void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roots, const leaf_rules<Rule>& rules,
                   const Key* keys, std::size_t n, u32* best) {
@@ -572,29 +575,37 @@ void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roo
     std::array<std::uint8_t, classifier::burst_size> act, walk;
     for (std::size_t i = 0; i < n; ++i) best[i] = no_policy;
     const u64* entries = t.entries.data();
+    const Rule* const rule_base = rules.rules.data();
     for (const tree_root& root : roots) {
+        // Packets that can still improve on this tree (branch-free: the slot is written either
+        // way, the count moves only for active packets).
         std::size_t m = 0;
         for (std::size_t i = 0; i < n; ++i) {
-            if (best[i] > root.min_rank) { act[m++] = std::uint8_t(i); e[i] = root.entry; }
+            act[m] = std::uint8_t(i);
+            e[i] = root.entry;
+            m += best[i] > root.min_rank ? 1 : 0;
         }
         if (m == 0) break;  // roots are ordered by min_rank: later trees cannot win either
-        std::size_t live = 0;
-        if (!(root.entry & leaf_flag)) { walk = act; live = m; }
-        while (live) {
-            std::size_t next = 0;
-            for (std::size_t j = 0; j < live; ++j) {
-                const std::size_t i = walk[j];
-                const u64 x = e[i];
-                const unsigned dim = unsigned(x >> 32) & 0xff, shift = unsigned(x >> 40) & 0xff,
-                               cbits = unsigned(x >> 48) & 0xff;
-                const u64 y = entries[u32(x) + ((keys[i].dim[dim] >> shift) & mask_bits(cbits))];
-                e[i] = y;
-                walk[next] = std::uint8_t(i);
-                next += (y & leaf_flag) ? 0 : 1;
+        if (root.entry & leaf_flag) {
+            __builtin_prefetch(rule_base + u32(root.entry));
+        } else {
+            walk = act;
+            std::size_t live = m;
+            while (live) {
+                std::size_t next = 0;
+                for (std::size_t j = 0; j < live; ++j) {
+                    const std::size_t i = walk[j];
+                    const u64 y = entries[child_slot(e[i], keys[i].dim.data())];
+                    e[i] = y;
+                    walk[next] = std::uint8_t(i);
+                    // A leaf's rules are prefetched now; an inner node prefetches rule 0 (harmless).
+                    const u64 is_leaf = y >> 63;
+                    __builtin_prefetch(rule_base + (u32(y) & u32(0 - is_leaf)));
+                    next += 1 - is_leaf;
+                }
+                live = next;
             }
-            live = next;
         }
-        for (std::size_t j = 0; j < m; ++j) __builtin_prefetch(rules.rules.data() + u32(e[act[j]]));
         for (std::size_t j = 0; j < m; ++j) {
             const std::size_t i = act[j];
             const u32 first = u32(e[i]), count = u32(e[i] >> 32) & 0x7fffffffu;
