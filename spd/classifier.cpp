@@ -611,9 +611,18 @@ void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roo
             const u32 first = u32(e[i]), count = u32(e[i] >> 32) & 0x7fffffffu;
             const Rule* r = rules.rules.data() + first;
             const u32* rank = rules.ranks.data() + first;
-            for (u32 q = 0; q < count; ++q) {
-                if (rank[q] >= best[i]) break;
-                if (match(r[q], keys[i])) { best[i] = rank[q]; break; }
+            if (count == 0) continue;
+            if (rank[count - 1] < best[i]) {
+                // Every rule here beats what the packet has (always so in its first tree): the
+                // first match wins, no rank load and branch per rule.
+                u32 q = 0;
+                while (q < count && !match(r[q], keys[i])) ++q;
+                if (q < count) best[i] = rank[q];
+            } else {
+                for (u32 q = 0; q < count; ++q) {
+                    if (rank[q] >= best[i]) break;
+                    if (match(r[q], keys[i])) { best[i] = rank[q]; break; }
+                }
             }
         }
     }
