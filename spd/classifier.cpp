@@ -103,7 +103,8 @@ struct classifier::tables {
     std::vector<tree_root> trees4, trees6;   // ordered by min_rank
     leaf_rules<rule4> rules4;
     leaf_rules<rule6> rules6;
-    std::vector<verdict> by_rank;
+    std::vector<verdict> by_rank;   // one per rank, then the fallback (index ranks)
+    u32 ranks = 0;
     verdict fallback;
     classifier_stats stats;
 };
@@ -511,6 +512,8 @@ classifier::classifier(std::span<const policy> policies, direction dir, action d
                 boxes6.push_back(b);
             }
     }
+    t->ranks = u32(order.size());
+    t->by_rank.push_back(t->fallback);
     t->stats.boxes_v4 = boxes4.size();
     t->stats.boxes_v6 = boxes6.size();
 
@@ -636,6 +639,7 @@ verdict classifier::classify(const flow_key& k) const noexcept {
 
 void classifier::classify(std::span<const flow_key> in, std::span<verdict> out) const noexcept {
     const tables& t = *_t;
+    const verdict* const by_rank = t.by_rank.data();  // no_policy (no match) maps to the fallback
     std::array<key4, burst_size> k4;
     std::array<key6, burst_size> k6;
     std::array<std::uint8_t, burst_size> at4, at6;
@@ -651,9 +655,9 @@ void classifier::classify(std::span<const flow_key> in, std::span<verdict> out) 
         if (n4) lookup_burst(t, t.trees4, t.rules4, k4.data(), n4, best4.data());
         if (n6) lookup_burst(t, t.trees6, t.rules6, k6.data(), n6, best6.data());
         for (std::size_t j = 0; j < n4; ++j)
-            out[base + at4[j]] = best4[j] == no_policy ? t.fallback : t.by_rank[best4[j]];
+            out[base + at4[j]] = by_rank[std::min(best4[j], t.ranks)];
         for (std::size_t j = 0; j < n6; ++j)
-            out[base + at6[j]] = best6[j] == no_policy ? t.fallback : t.by_rank[best6[j]];
+            out[base + at6[j]] = by_rank[std::min(best6[j], t.ranks)];
     }
 }
 
