@@ -579,6 +579,7 @@ void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roo
     for (std::size_t i = 0; i < n; ++i) best[i] = no_policy;
     const u64* entries = t.entries.data();
     const Rule* const rule_base = rules.rules.data();
+    const u32* const rank_base = rules.ranks.data();
     for (const tree_root& root : roots) {
         // Packets that can still improve on this tree (branch-free: the slot is written either
         // way, the count moves only for active packets).
@@ -591,6 +592,7 @@ void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roo
         if (m == 0) break;  // roots are ordered by min_rank: later trees cannot win either
         if (root.entry & leaf_flag) {
             __builtin_prefetch(rule_base + u32(root.entry));
+            __builtin_prefetch(rank_base + u32(root.entry));
         } else {
             walk = act;
             std::size_t live = m;
@@ -601,9 +603,12 @@ void lookup_burst(const classifier::tables& t, const std::vector<tree_root>& roo
                     const u64 y = entries[child_slot(e[i], keys[i].dim.data())];
                     e[i] = y;
                     walk[next] = std::uint8_t(i);
-                    // A leaf's rules are prefetched now; an inner node prefetches rule 0 (harmless).
+                    // A leaf's rules and ranks are prefetched now; an inner node prefetches entry 0
+                    // (harmless).
                     const u64 is_leaf = y >> 63;
-                    __builtin_prefetch(rule_base + (u32(y) & u32(0 - is_leaf)));
+                    const u32 leaf_first = u32(y) & u32(0 - is_leaf);
+                    __builtin_prefetch(rule_base + leaf_first);
+                    __builtin_prefetch(rank_base + leaf_first);
                     next += 1 - is_leaf;
                 }
                 live = next;
