@@ -217,6 +217,12 @@ std::vector<std::string> sa_table::policies_without_sa(const std::string& uuid) 
 }
 
 void sa_table::republish() {
+    _out_by_spi.clear();
+    _in_by_spi.clear();
+    for (const auto& [uuid, t] : _tunnels) {
+        for (const auto& r : t.out) _out_by_spi[r.entry.sa->spi()] = r.entry.sa;  // install order: newest last
+        for (const auto& r : t.in) _in_by_spi[r.entry.spi] = r.entry.sa;
+    }
     if (_publish) _publish(describe());
 }
 
@@ -236,22 +242,16 @@ std::vector<sa_table::sa_view> sa_table::sas_of(const std::string& uuid) const {
 }
 
 std::optional<ike::sa_usage> sa_table::usage(ike::sa_direction direction, std::uint32_t spi) const {
-    for (const auto& [uuid, t] : _tunnels) {
-        if (direction == ike::sa_direction::outbound) {
-            for (const auto& r : t.out)
-                if (r.entry.sa->spi() == spi) {
-                    const auto& c = r.entry.sa->counters();
-                    return ike::sa_usage{c.packets, c.bytes, r.entry.sa->next_seq()};
-                }
-        } else {
-            for (const auto& r : t.in)
-                if (r.entry.spi == spi) {
-                    const auto& c = r.entry.sa->counters();
-                    return ike::sa_usage{c.packets, c.bytes, 0};
-                }
-        }
+    if (direction == ike::sa_direction::outbound) {
+        auto it = _out_by_spi.find(spi);
+        if (it == _out_by_spi.end()) return std::nullopt;
+        const auto& c = it->second->counters();
+        return ike::sa_usage{c.packets, c.bytes, it->second->next_seq()};
     }
-    return std::nullopt;
+    auto it = _in_by_spi.find(spi);
+    if (it == _in_by_spi.end()) return std::nullopt;
+    const auto& c = it->second->counters();
+    return ike::sa_usage{c.packets, c.bytes, 0};
 }
 
 std::optional<sa_table::sa_view> sa_table::find(ike::sa_direction direction, std::uint32_t spi) const {

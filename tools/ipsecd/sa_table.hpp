@@ -23,9 +23,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ipsecd {
@@ -47,7 +49,8 @@ public:
     void remove_sa(ike::sa_direction direction, std::uint32_t spi) override;
     // The esp SA's counters (packets, inner bytes; outbound: next_seq()) for the IKE side's
     // usage limits (issue 5); nullopt for an SA not installed here. Read from the IKE thread
-    // while a worker updates them, like sas_of: a value at most one burst stale.
+    // while a worker updates them, like sas_of: a value at most one burst stale. A hash lookup
+    // (the index is rebuilt with every republish), since ike asks for every CHILD SA each second.
     [[nodiscard]] std::optional<ike::sa_usage> usage(ike::sa_direction direction, std::uint32_t spi) const override;
 
     struct sa_view {
@@ -93,6 +96,10 @@ private:
     publish_fn _publish;
     log_fn _log;
     std::map<std::string, tunnel_rec> _tunnels;
+    // SPI -> esp SA, for usage(). An outbound SPI is the peer's choice and two peers may pick
+    // the same one: then the newest of them answers.
+    std::unordered_map<std::uint32_t, std::shared_ptr<const esp::outbound_sa>> _out_by_spi;
+    std::unordered_map<std::uint32_t, std::shared_ptr<const esp::inbound_sa>> _in_by_spi;
     std::vector<dataplane::local_address> _vips;
     std::uint32_t _next_tag = 0;
     std::size_t _install_failures = 0;
