@@ -23,6 +23,7 @@ class child_create_task final : public task {
 public:
     child_create_task(std::vector<cidr> local_ts, std::vector<cidr> peer_ts)
         : _local_ts(std::move(local_ts)), _peer_ts(std::move(peer_ts)) {}
+    explicit child_create_task(child_spec recreate) : _recreate(std::move(recreate)) {}
 
     [[nodiscard]] exchange_type exchange() const override { return exchange_type::create_child_sa; }
     [[nodiscard]] std::string_view name() const override { return "CREATE_CHILD_SA"; }
@@ -33,9 +34,13 @@ public:
             return task_status::failed;
         }
         if (!_offer.child) {
-            _offer = offer_child(sa, sa.esp_proposals);
+            _offer = offer_child(sa, sa.esp_proposals, _recreate ? _recreate->reqid : 0);
             if (!_local_ts.empty()) _offer.tsi = ts_from_cidrs(_local_ts);
             if (!_peer_ts.empty()) _offer.tsr = ts_from_cidrs(_peer_ts);
+            if (_recreate) {
+                _offer.tsi = _recreate->ts_local;
+                _offer.tsr = _recreate->ts_remote;
+            }
             _nonce = random_bytes(sa, nonce_size);
         }
         if (_group == dh_group::none) _group = first_dh_group(sa.esp_proposals);
@@ -107,6 +112,7 @@ public:
 
 private:
     std::vector<cidr> _local_ts, _peer_ts;
+    std::optional<child_spec> _recreate;  // reauthentication: selectors and reqid kept
     child_offer _offer;
     std::vector<std::uint8_t> _nonce;
     dh_group _group = dh_group::none;
@@ -118,6 +124,9 @@ private:
 
 std::unique_ptr<task> make_child_create_task(std::vector<cidr> local_ts, std::vector<cidr> peer_ts) {
     return std::make_unique<child_create_task>(std::move(local_ts), std::move(peer_ts));
+}
+std::unique_ptr<task> make_child_recreate_task(child_spec spec) {
+    return std::make_unique<child_create_task>(std::move(spec));
 }
 
 namespace detail {

@@ -26,6 +26,10 @@ public:
     [[nodiscard]] std::string_view name() const override { return "IKE_AUTH"; }
     [[nodiscard]] bool fatal() const override { return true; }
 
+    ike_auth_task() = default;
+    ike_auth_task(std::optional<child_spec> first, bool initial_contact)
+        : _first(std::move(first)), _initial_contact(initial_contact) {}
+
     task_status build_request(ike_sa& sa, message& m) override {
         const auto* psk = sa.cfg.find_psk(sa.local_id, sa.cfg.peer_id);
         if (!psk) {
@@ -41,11 +45,17 @@ public:
         }
         auto& e = m.encrypted;
         e.push_back(make_idi(idi));
-        if (sa.cfg.send_initial_contact) e.push_back(make_notify(notify_type::initial_contact));
+        // RFC 7296 2.4: not on a reauthentication, where the peer must keep the old IKE SA
+        // until we delete it.
+        if (sa.cfg.send_initial_contact && _initial_contact) e.push_back(make_notify(notify_type::initial_contact));
         if (sa.cfg.peer_id.type != peer_identity::any) e.push_back(make_idr(to_id_payload(sa.cfg.peer_id)));
         e.push_back(make_payload(auth_payload{auth_method::psk, std::move(*auth)}));
         // The first CHILD SA never has its own KE: DH groups are stripped (RFC 7296 1.2).
-        _offer = offer_child(sa, proposals_with_group(sa.esp_proposals, std::nullopt));
+        _offer = offer_child(sa, proposals_with_group(sa.esp_proposals, std::nullopt), _first ? _first->reqid : 0);
+        if (_first) {
+            _offer.tsi = _first->ts_local;
+            _offer.tsr = _first->ts_remote;
+        }
         add_child_payloads(_offer, e);
         sa.transition(ike_sa_state::auth_sent);
         return task_status::done;
@@ -113,11 +123,16 @@ public:
 
 private:
     child_offer _offer;
+    std::optional<child_spec> _first;  // reauthentication: the CHILD SA to recreate
+    bool _initial_contact = true;
 };
 
 } // namespace
 
 std::unique_ptr<task> make_ike_auth_task() { return std::make_unique<ike_auth_task>(); }
+std::unique_ptr<task> make_ike_auth_task(std::optional<child_spec> first, bool initial_contact) {
+    return std::make_unique<ike_auth_task>(std::move(first), initial_contact);
+}
 
 bool respond_ike_auth(ike_sa& sa, const message& req, message& resp) {
     auto& e = resp.encrypted;

@@ -55,6 +55,14 @@ std::optional<crypto::nat_hash> nat_hash_of(const ike_header& h, const udp_endpo
     return *r;
 }
 
+// A new IKE SA of a reauthentication: whatever a message or timer changed may complete or end it.
+struct reauth_check {
+    ike_sa& sa;
+    ~reauth_check() {
+        if (sa.reauth_of) ike_sa_reauth_progress(sa);
+    }
+};
+
 } // namespace
 
 std::uint32_t endpoint_services::allocate_esp_spi() {
@@ -107,8 +115,14 @@ bool ike_sa::transition(ike_sa_state to) {
         rekey_at = svc.time.now() + rekey_delay(*this, life);
     }
     if (ok && to == ike_sa_state::established) last_heard = svc.time.now();
+    // Reauthentication replaces the rekey; its soft point comes from reauth_seconds (reauth.cpp).
+    if (ok && to == ike_sa_state::established && cfg.reauth_seconds > 0 && !reauth_at && !reauth_id) {
+        rekey_at.reset();
+        reauth_at = svc.time.now() + rekey_delay(*this, std::chrono::seconds(cfg.reauth_seconds));
+    }
     if (ok && (to == ike_sa_state::rekeyed || to == ike_sa_state::deleting)) {
         rekey_at.reset();
+        reauth_at.reset();
         keepalive_at.reset();
     }
     return ok;
@@ -271,6 +285,7 @@ void ike_sa::send_bytes(std::span<const std::uint8_t> data) {
 
 void ike_sa::receive(std::span<const std::uint8_t> datagram, const udp_endpoint& at, const udp_endpoint& from) {
     if (destroyed()) return;
+    reauth_check check{*this};
     auto parsed = parse_message(datagram);
     if (!parsed) {
         log(log_level::warning, "dropped malformed message: " + parsed.error().reason);
@@ -504,6 +519,7 @@ std::optional<time_point> ike_sa::next_deadline() const {
         if (r->started) consider(*r->started + cfg.fragment_reassembly_timeout);
     if (state() == ike_sa_state::established) {
         consider(rekey_at);
+        consider(reauth_at);
         consider(expire_at);
         if (cfg.dpd_delay.count() > 0 && !tasks.busy()) consider(last_heard + cfg.dpd_delay);
     }
@@ -525,6 +541,11 @@ void ike_sa::ike_timers(time_point now) {
         expire_at.reset();
         rekey_at.reset();
         tasks.queue(make_ike_delete_task());
+        return;
+    }
+    if (reauth_at && now >= *reauth_at) {
+        reauth_at.reset();
+        if (!reauth_id) ike_sa_reauthenticate(*this);
         return;
     }
     if (rekey_at && now >= *rekey_at) {
@@ -573,6 +594,7 @@ void ike_sa::child_timers(time_point now) {
 
 void ike_sa::on_timer() {
     if (destroyed()) return;
+    reauth_check check{*this};
     auto now = svc.time.now();
     tasks.on_timer(now);
     if (destroyed()) return;

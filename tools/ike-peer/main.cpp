@@ -90,6 +90,7 @@ struct options {
     double timeout = 0;
     double run_for = 0;
     std::uint64_t child_lifetime = 0, ike_lifetime = 0;  // 0: the library defaults
+    std::uint64_t reauth_time = 0;                       // 0: off (the IKE SA is rekeyed)
     double dpd_delay = -1;                               // <0: the library default, 0: off
     std::size_t fragment_size = 0;                       // 0: the library default (1280)
     bool no_fragmentation = false;
@@ -177,6 +178,7 @@ ike::peer_config make_config(const options& o) {
     c.force_encap = o.force_encap;
     if (o.child_lifetime) c.child_lifetime_seconds = o.child_lifetime;
     if (o.ike_lifetime) c.ike_lifetime_seconds = o.ike_lifetime;
+    c.reauth_seconds = o.reauth_time;
     if (o.fragment_size) c.fragment_size = o.fragment_size;
     if (o.no_fragmentation) c.fragmentation = false;
     if (o.dpd_delay >= 0)
@@ -214,6 +216,8 @@ int main(int argc, char** argv) {
     app.add_option("--run-for", o.run_for, "exit 0 after this many seconds (rekey tests)");
     app.add_option("--child-lifetime", o.child_lifetime, "CHILD SA lifetime in seconds (rekey at ~80-90 %)");
     app.add_option("--ike-lifetime", o.ike_lifetime, "IKE SA lifetime in seconds (rekey at ~80-90 %)");
+    app.add_option("--reauth-time", o.reauth_time,
+                   "reauthenticate the IKE SA (make-before-break) at ~80-90 % of this many seconds instead of rekeying");
     app.add_option("--dpd-delay", o.dpd_delay, "seconds without a message before a liveness check (0 = off)");
     app.add_option("--fragment-size", o.fragment_size,
                    "largest IP datagram of an IKE fragment (RFC 7383), bytes (default 1280)");
@@ -235,6 +239,7 @@ int main(int argc, char** argv) {
             o.run_for = cli.run_for;
             o.child_lifetime = cli.child_lifetime;
             o.ike_lifetime = cli.ike_lifetime;
+            o.reauth_time = cli.reauth_time;
             o.dpd_delay = cli.dpd_delay;
             o.fragment_size = cli.fragment_size;
             if (cli.no_fragmentation) o.no_fragmentation = true;

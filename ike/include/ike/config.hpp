@@ -135,6 +135,16 @@ struct peer_config {
     bool fragmentation = true;
     std::size_t fragment_size = 1280;
     duration fragment_reassembly_timeout = std::chrono::seconds(30);
+    // Reauthentication (RFC 7296 2.8.3, strongSwan reauth_time; reauth.cpp). 0 = off: the IKE SA
+    // is rekeyed. Otherwise it is not rekeyed at its soft point, which is computed from
+    // reauth_seconds like the rekey time (rekey_percent minus up to rekey_jitter_percent), but
+    // replaced by a new IKE SA with full IKE_SA_INIT + IKE_AUTH (a changed PSK or identity takes
+    // effect) that recreates every CHILD SA with the same traffic selectors and reqids.
+    // ike_lifetime_seconds stays the hard limit. Make-before-break (strongSwan
+    // make_before_break=yes): the old IKE SA and its CHILD SAs stay until the new ones are up,
+    // then INFORMATIONAL { D } deletes it; false: the old one is deleted first.
+    std::uint64_t reauth_seconds = 0;
+    bool reauth_make_before_break = true;
 
     [[nodiscard]] peer_identity effective_local_id() const;
     // The PSK for this pair of identities: an exact match beats a wildcard (strongSwan's rule).

@@ -193,6 +193,12 @@ public:
     std::uint32_t peer_rekey_id = 0;
     // Liveness (RFC 7296 2.4): when the peer was last heard from (any authenticated message).
     time_point last_heard;
+    // Reauthentication (reauth.cpp): when it is due (instead of rekey_at when cfg.reauth_seconds
+    // is set); on the old IKE SA the unique id of the new one under way (0: none), on the new
+    // one the id of the old IKE SA it deletes once all its CHILD SAs are up (0: none left).
+    std::optional<time_point> reauth_at;
+    std::uint32_t reauth_id = 0;
+    std::uint32_t reauth_of = 0;
 
 private:
     // One SKF fragment that passed the window check: authenticated, then reassembled; returns the
@@ -211,5 +217,12 @@ private:
     };
     reassembly _requests_in, _responses_in;
 };
+
+// Reauthentication (RFC 7296 2.8.3, reauth.cpp): starts a new IKE SA to the same peer that
+// recreates `old`'s CHILD SAs (make-before-break), or deletes `old` first (break-before-make).
+void ike_sa_reauthenticate(ike_sa& old);
+// On the new IKE SA after a message or timer: once it is established and idle, deletes the old
+// IKE SA; if it failed, the old one stays (failure logged, retried at the next soft point).
+void ike_sa_reauth_progress(ike_sa& fresh);
 
 } // namespace ike

@@ -9,7 +9,9 @@
 #include "ike/config.hpp"
 #include "ike/message.hpp"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -49,6 +51,18 @@ using responder_fn = bool (*)(ike_sa& sa, const message& request, message& respo
 // The exchanges (exchange_*.cpp).
 std::unique_ptr<task> make_ike_init_task();
 std::unique_ptr<task> make_ike_auth_task();
+// Reauthentication (RFC 7296 2.8.3, reauth.cpp): a CHILD SA of the old IKE SA to recreate on the
+// new one, with its traffic selectors (ours first) and its reqid (make-before-break in the
+// installer, sa_installer.hpp).
+struct child_spec {
+    std::vector<traffic_selector> ts_local, ts_remote;
+    std::uint32_t reqid = 0;
+};
+// IKE_AUTH whose first CHILD SA is `first` (the configured selectors when empty), with
+// N(INITIAL_CONTACT) only when `initial_contact` and the configuration sends it.
+std::unique_ptr<task> make_ike_auth_task(std::optional<child_spec> first, bool initial_contact);
+// CREATE_CHILD_SA recreating one CHILD SA of a reauthenticated IKE SA.
+std::unique_ptr<task> make_child_recreate_task(child_spec spec);
 // CREATE_CHILD_SA for an additional CHILD SA; PFS when the ESP proposals carry a DH group.
 // Traffic selectors: the configured ones, or `local_ts` / `peer_ts` where given (non-empty), e.g.
 // only the pairs a modified configuration added (ipsecd), so existing CHILD SAs stay untouched.
