@@ -78,6 +78,7 @@ EOT
 }
 
 charon_ns_start() {
+    rm -f "$DIR/charon.vici"  # a killed charon leaves its socket behind
     ip netns exec "$NS_SW" unshare -m sh -c "mount -t tmpfs none /run && STRONGSWAN_CONF=$DIR/strongswan.conf exec $CHARON" \
         > "$DIR/charon.out" 2>&1 &
     CHARON_PID=$!

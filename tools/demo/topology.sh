@@ -177,6 +177,9 @@ charon {
 }
 EOT
     printf '%s\n' "$1" > "$TOPO_DIR/swanctl.conf"
+    # a charon killed with SIGKILL leaves its vici socket behind: waiting for the file would
+    # then return at once and swanctl would meet "connection refused"
+    rm -f "$TOPO_DIR/charon.vici"
     ip netns exec "$NS_BG" unshare -m sh -c \
         "mount -t tmpfs none /run && STRONGSWAN_CONF=$TOPO_DIR/strongswan.conf exec $CHARON" \
         > "$TOPO_DIR/charon.out" 2>&1 &
