@@ -70,11 +70,6 @@ bool only_cidrs_added(const control::peer_config& old, const control::peer_confi
            cidrs_kept(old.peer_cidrs, now.peer_cidrs) && !same_ike(old, now);
 }
 
-std::vector<ike::cidr> to_ike_cidrs(const std::vector<control::ipv4_cidr>& list) {
-    std::vector<ike::cidr> out;
-    for (const auto& c : list) out.push_back(*ike::cidr::parse(c.str()));
-    return out;
-}
 
 std::int64_t seconds_until(const std::optional<ike::time_point>& t, ike::time_point now) {
     if (!t) return -1;

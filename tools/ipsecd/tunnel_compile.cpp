@@ -8,11 +8,6 @@ namespace ipsecd {
 namespace {
 ike::ip_address to_address(control::ipv4 a) { return boost::asio::ip::address_v4(a.value); }
 
-std::optional<ike::cidr> to_cidr(const control::ipv4_cidr& c) {
-    if (c.prefix < 0 || c.prefix > 32) return std::nullopt;
-    return ike::cidr{to_address(c.network), std::uint8_t(c.prefix)};
-}
-
 spd::ip_prefix to_prefix(const control::ipv4_cidr& c) {
     spd::ip_prefix p;
     p.family = spd::ip_family::v4;
@@ -70,7 +65,7 @@ std::optional<ike::peer_config> to_ike_peer(const control::peer_config& p, std::
     c.ike_proposals = {p.ike.text};
     c.esp_proposals = {p.esp.text};
     for (const auto& l : p.local_cidrs) {
-        auto v = to_cidr(l);
+        auto v = to_ike_cidr(l);
         if (!v) {
             error = "bad local CIDR " + l.str();
             return std::nullopt;
@@ -78,7 +73,7 @@ std::optional<ike::peer_config> to_ike_peer(const control::peer_config& p, std::
         c.local_ts.push_back(*v);
     }
     for (const auto& r : p.peer_cidrs) {
-        auto v = to_cidr(r);
+        auto v = to_ike_cidr(r);
         if (!v) {
             error = "bad peer CIDR " + r.str();
             return std::nullopt;
@@ -95,6 +90,18 @@ std::optional<ike::peer_config> to_ike_peer(const control::peer_config& p, std::
     case control::dpd_action::hold: c.dpd_action = ike::peer_config::dead_peer_action::hold; break;
     }
     return c;
+}
+
+std::optional<ike::cidr> to_ike_cidr(const control::ipv4_cidr& c) {
+    if (c.prefix < 0 || c.prefix > 32) return std::nullopt;
+    return ike::cidr{to_address(c.network), std::uint8_t(c.prefix)};
+}
+
+std::vector<ike::cidr> to_ike_cidrs(const std::vector<control::ipv4_cidr>& list) {
+    std::vector<ike::cidr> out;
+    for (const auto& c : list)
+        if (auto v = to_ike_cidr(c)) out.push_back(*v);
+    return out;
 }
 
 std::vector<spd::policy> to_spd_policies(const std::vector<control::spd_policy>& policies) {
