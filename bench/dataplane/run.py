@@ -26,6 +26,11 @@ then the same frames without policies.
 usage: bench/dataplane/run.py [--build build/release] [--seconds 3] [--sizes 64,512,1400]
                               [--algs cbc,gcm] [--dirs out,in] [--lcore 1] [--feeder pcap|testpmd]
                               [--scale 10000,100000]
+       bench/dataplane/run.py --compare secgw [--reps 3] [--secgw-lib] [--sizes/--algs/--dirs/--seconds/--lcore]
+
+With --compare secgw, DPDK 22.11's ipsec-secgw example (built from Debian's dpdk-doc package at run
+time, see secgw.py and README.md) runs on the same pcap, net_null sink and lcore, alternately with
+ipsecd, and the medians and the ratio ipsecd/secgw are printed.
 """
 import re
 import threading
@@ -119,15 +124,16 @@ def summary_rate(lines, key):
     return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0]) / 1e6
 
 
-def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="pcap"):
+def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="pcap", pcap=None):
     if feeder == "testpmd":
         sock = f"{tmp}/memif-{os.getpid()}.sock"
         feed = f"--vdev=net_memif0,role=client,socket={sock},socket-abstract=no"
         priv_dev, pub_dev = "net_memif0", "net_null0"
         tp = start_testpmd(tmp, sock, frame)
     else:
-        pcap = f"{tmp}/{direction}-{alg}-{frame}-{'esp' if esp else 'bypass'}.pcap"
-        make_pcap(pcap, direction, alg, frame, esp)
+        if pcap is None:  # else the caller built it (--compare replays one file to both engines)
+            pcap = f"{tmp}/{direction}-{alg}-{frame}-{'esp' if esp else 'bypass'}.pcap"
+            make_pcap(pcap, direction, alg, frame, esp)
         feed = f"--vdev=net_pcap0,rx_pcap={pcap},infinite_rx=1"
         priv_dev, pub_dev = ("net_pcap0", "net_null0") if direction == "out" else ("net_null0", "net_pcap0")
         tp = None
@@ -219,7 +225,14 @@ def main():
     ap.add_argument("--lcore", type=int, default=1)
     ap.add_argument("--feeder", choices=["pcap", "testpmd"], default="pcap")
     ap.add_argument("--scale", help="SAS,POLICIES: load that many SAs (per direction) and outbound policies")
+    ap.add_argument("--compare", choices=["secgw"], help="ipsecd against DPDK's ipsec-secgw example (see secgw.py)")
+    ap.add_argument("--reps", type=int, default=3, help="--compare: alternating runs per case (median)")
+    ap.add_argument("--secgw-lib", action="store_true", help="--compare: run ipsec-secgw with -l (librte_ipsec path)")
     a = ap.parse_args()
+    if a.compare:
+        import secgw  # pylint: disable=import-outside-toplevel
+        secgw.compare(a, sys.modules[__name__])
+        return
     if a.scale:
         global SCALE
         SCALE = tuple(int(x) for x in a.scale.split(","))
