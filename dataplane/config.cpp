@@ -199,7 +199,7 @@ config parse_config(std::string_view text) {
         }
     }
 
-    if (j.contains("workers")) c.workers = unsigned(get_uint(j["workers"], "workers", 1, 1));
+    if (j.contains("workers")) c.workers = unsigned(get_uint(j["workers"], "workers", 1, 16));
     if (j.contains("exit_when_idle_ms"))
         c.exit_when_idle_ms = std::uint32_t(get_uint(j["exit_when_idle_ms"], "exit_when_idle_ms", 0, 86'400'000));
     if (j.contains("idle_sleep_us"))

@@ -13,6 +13,9 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <rte_mbuf_dyn.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -48,16 +51,33 @@ void setup_port(engine::state& s, std::size_t index) {
 
     rte_eth_dev_info info{};
     if (int rc = rte_eth_dev_info_get(p.id, &info); rc != 0) throw dpdk_error(pc.device + ": dev_info_get", rc);
+    const unsigned workers = s.cfg.workers;
+    p.rx_queues = std::uint16_t(std::max(1u, std::min<unsigned>(workers, info.max_rx_queues)));
+    p.tx_queues = std::uint16_t(std::max(1u, std::min<unsigned>(workers, info.max_tx_queues)));
     rte_eth_conf conf{};
-    if (int rc = rte_eth_dev_configure(p.id, 1, 1, &conf); rc != 0) throw dpdk_error(pc.device + ": configure", rc);
+    const std::uint64_t want_rss = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP;
+    if (p.rx_queues > 1 && (info.flow_type_rss_offloads & want_rss) != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & want_rss;
+        p.rss = true;
+    }
+    if (int rc = rte_eth_dev_configure(p.id, p.rx_queues, p.tx_queues, &conf); rc != 0)
+        throw dpdk_error(pc.device + ": configure", rc);
     std::uint16_t nb_rx = 1024, nb_tx = 1024;
     rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &nb_rx, &nb_tx);
     int socket = rte_eth_dev_socket_id(p.id);
     if (socket < 0) socket = int(rte_socket_id());
-    if (int rc = rte_eth_rx_queue_setup(p.id, 0, nb_rx, unsigned(socket), nullptr, s.pool); rc != 0)
-        throw dpdk_error(pc.device + ": rx queue", rc);
-    if (int rc = rte_eth_tx_queue_setup(p.id, 0, nb_tx, unsigned(socket), nullptr); rc != 0)
-        throw dpdk_error(pc.device + ": tx queue", rc);
+    for (std::uint16_t q = 0; q < p.rx_queues; ++q)
+        if (int rc = rte_eth_rx_queue_setup(p.id, q, nb_rx, unsigned(socket), nullptr, s.pool); rc != 0)
+            throw dpdk_error(pc.device + ": rx queue", rc);
+    for (std::uint16_t q = 0; q < p.tx_queues; ++q)
+        if (int rc = rte_eth_tx_queue_setup(p.id, q, nb_tx, unsigned(socket), nullptr); rc != 0)
+            throw dpdk_error(pc.device + ": tx queue", rc);
+    if (p.tx_queues < workers) {
+        auto name = "ipsecd_txf" + std::to_string(index);
+        p.tx_funnel = rte_ring_create(name.c_str(), 1024, int(rte_socket_id()), RING_F_SC_DEQ);
+        if (!p.tx_funnel) throw dpdk_error(pc.device + ": tx funnel ring", rte_errno);
+    }
     rte_eth_dev_set_mtu(p.id, pc.mtu);  // best effort: virtual PMDs may not support it
     if (pc.mac_override) {
         rte_ether_addr a;
@@ -78,8 +98,52 @@ void shutdown_ports(engine::state& s) {
     for (auto& p : s.ports) {
         rte_eth_dev_stop(p.id);
         rte_eth_dev_close(p.id);
+        if (p.tx_funnel) {
+            rte_mbuf* m = nullptr;
+            while (rte_ring_dequeue(p.tx_funnel, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+            rte_ring_free(p.tx_funnel);
+        }
     }
     s.ports.clear();
+}
+
+void free_worker_rings(engine::state& s) {
+    for (auto& w : s.workers) {
+        if (w->handoff) {
+            rte_mbuf* m = nullptr;
+            while (rte_ring_dequeue(w->handoff, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+        }
+        rte_ring_free(w->handoff);
+        rte_ring_free(w->notes);
+        w->handoff = w->notes = nullptr;
+    }
+}
+
+// Workers 1.. run on the EAL's worker lcores, in order; worker 0 on the main lcore.
+void assign_lcores(engine::state& s) {
+    if (rte_lcore_count() < s.cfg.workers)
+        throw config_error("workers", std::to_string(s.cfg.workers) + " workers need as many lcores in \"eal\" (e.g. \"-l\", \"0-" +
+                                          std::to_string(s.cfg.workers - 1) + "\"), the EAL has " +
+                                          std::to_string(rte_lcore_count()));
+    s.workers[0]->lcore = rte_get_main_lcore();
+    unsigned next = 1, lc = 0;
+    RTE_LCORE_FOREACH_WORKER(lc) {
+        if (next >= s.workers.size()) break;
+        s.workers[next++]->lcore = lc;
+    }
+}
+
+void create_worker_rings(engine::state& s) {
+    for (auto& w : s.workers) {
+        if (s.workers.size() == 1) break;
+        auto h = "ipsecd_ho" + std::to_string(w->id), n = "ipsecd_nn" + std::to_string(w->id);
+        w->handoff = rte_ring_create(h.c_str(), 2048, int(rte_socket_id()), RING_F_SC_DEQ);
+        w->notes = rte_ring_create_elem(n.c_str(), sizeof(neighbor_note), 256, int(rte_socket_id()), RING_F_SC_DEQ);
+        if (!w->handoff || !w->notes) throw dpdk_error("worker rings", rte_errno);
+    }
+    static const rte_mbuf_dynfield field{"ipsecd_handoff", sizeof(handoff_tag), alignof(handoff_tag), 0};
+    s.handoff_field = rte_mbuf_dynfield_register(&field);
+    if (s.handoff_field < 0) throw dpdk_error("mbuf dynfield", rte_errno);
 }
 
 } // namespace
@@ -99,20 +163,24 @@ engine::engine(config c) : _s(std::make_unique<state>()) {
         s.pool = rte_pktmbuf_pool_create("ipsecd_mbufs", s.cfg.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                          int(rte_socket_id()));
         if (!s.pool) throw dpdk_error("mbuf pool", rte_errno);
-        s.punt = rte_ring_create("ipsecd_punt", 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        s.punt = rte_ring_create("ipsecd_punt", 1024, int(rte_socket_id()),
+                                 s.cfg.workers > 1 ? RING_F_SC_DEQ : RING_F_SP_ENQ | RING_F_SC_DEQ);
         s.inject = rte_ring_create("ipsecd_inject", 1024, int(rte_socket_id()), RING_F_SC_DEQ);
         if (!s.punt || !s.inject) throw dpdk_error("rings", rte_errno);
         for (std::size_t i = 0; i < s.cfg.ports.size(); ++i) setup_port(s, i);
 
         s.tables_rcu = std::make_unique<rcu_published<tables>>(s.cfg.workers);
-        s.tables_rcu->publish(build_tables(s.cfg));
+        publish(build_tables(s.cfg));
         for (unsigned w = 0; w < s.cfg.workers; ++w) {
             s.workers.push_back(std::make_unique<worker>(w));
             auto& wk = *s.workers.back();
             for (const auto& n : s.cfg.neighbors) wk.neigh.add_static(std::uint16_t(n.port), n.ip, n.hw);
         }
+        assign_lcores(s);
+        create_worker_rings(s);
         register_telemetry(this);
     } catch (...) {
+        free_worker_rings(s);
         shutdown_ports(s);
         s.tables_rcu.reset();
         rte_eal_cleanup();
@@ -128,6 +196,7 @@ engine::~engine() {
     rte_mbuf* m = nullptr;
     while (rte_ring_dequeue(s.punt, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
     while (rte_ring_dequeue(s.inject, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    free_worker_rings(s);
     shutdown_ports(s);
     s.tables_rcu.reset();  // frees the SAs (and wipes their keys) before EAL memory goes away
     rte_ring_free(s.punt);
@@ -141,7 +210,10 @@ void engine::attach_ike(bool on) { _s->ike_attached.store(on); }
 rte_ring* engine::punt_ring() { return _s->punt; }
 rte_ring* engine::inject_ring() { return _s->inject; }
 rte_mempool* engine::pool() { return _s->pool; }
-void engine::publish(std::unique_ptr<tables> t) { _s->tables_rcu->publish(std::move(t)); }
+void engine::publish(std::unique_ptr<tables> t) {
+    t->generation = _s->next_generation++;
+    _s->tables_rcu->publish(std::move(t));
+}
 const tables& engine::current_tables() const { return *_s->tables_rcu->get(); }
 
 void engine::run() {
@@ -161,7 +233,23 @@ void engine::run() {
             if (s.cfg.exit_when_idle_ms && now - s.last_activity_ms.load() >= s.cfg.exit_when_idle_ms) stop();
         }
     });
+    for (std::size_t i = 1; i < s.workers.size(); ++i) {
+        auto* w = s.workers[i].get();
+        w->engine_state = &s;
+        if (int rc = rte_eal_remote_launch(
+                [](void* a) {
+                    auto* wk = static_cast<worker*>(a);
+                    run_worker(*wk->engine_state, *wk);
+                    return 0;
+                },
+                w, w->lcore);
+            rc != 0) {
+            std::fprintf(stderr, "ipsecd: worker %zu on lcore %u did not start: %s\n", i, w->lcore, rte_strerror(-rc));
+            stop();
+        }
+    }
     run_worker(s, *s.workers[0]);
+    rte_eal_mp_wait_lcore();
     s.run_end_ms.store(now_ms());
     control.join();
     s.tables_rcu->reclaim();

@@ -19,6 +19,7 @@ struct rte_mbuf;
 namespace dataplane {
 
 inline constexpr std::uint16_t burst_size = 32;
+inline constexpr unsigned max_workers = 16;
 
 struct port_rt {
     std::string name;
@@ -29,6 +30,13 @@ struct port_rt {
     std::vector<ipv4> vips;
     std::uint16_t mtu = 1500;
     ipv4 subnet_broadcast = 0;
+    // Queues: worker w polls RX queue w when w < rx_queues (RSS, or the device's own spreading
+    // such as net_af_packet's fanout) and sends on TX queue w when w < tx_queues; the other
+    // workers' packets for this port go through tx_funnel (MP/SC), sent by worker 0 on queue 0.
+    std::uint16_t rx_queues = 1;
+    std::uint16_t tx_queues = 1;
+    bool rss = false;
+    rte_ring* tx_funnel = nullptr;
 
     [[nodiscard]] bool owns(ipv4 a) const {
         if (a == ip.addr) return true;
@@ -43,11 +51,37 @@ struct tx_buffer {
     std::uint16_t n = 0;
 };
 
+// A packet handed to the worker that owns its SA (each SA has one owning lcore: sequence
+// numbers, replay window and per-SA counters have a single writer). The tag travels in an mbuf
+// dynamic field.
+enum class handoff_kind : std::uint8_t { encap, decap };
+struct handoff_tag {
+    std::uint64_t generation;  // tables::generation the SA index belongs to
+    std::uint32_t sa;          // out_sas index (encap)
+    handoff_kind kind;
+};
+
+// A neighbour learned by one worker, told to the others (each has its own table).
+struct neighbor_note {
+    ipv4 ip;
+    std::uint16_t port;
+    std::uint8_t create;
+    std::uint8_t pad;
+    mac hw;
+    std::uint8_t pad2[2];
+};
+static_assert(sizeof(neighbor_note) == 16);
+
 struct worker {
     explicit worker(unsigned id) : id(id) {}
-    unsigned id;  // RCU reader id
+    unsigned id;  // RCU reader id, index in state::workers
+    unsigned lcore = 0;
+    engine::state* engine_state = nullptr;  // for the lcore launch
     neighbor_table neigh{1024};
     std::array<tx_buffer, max_ports> tx{};
+    rte_ring* handoff = nullptr;  // MP/SC: packets for SAs this worker owns
+    rte_ring* notes = nullptr;    // MP/SC: neighbor_note from the other workers
+    std::array<tx_buffer, max_workers> to_worker{};  // handoff, flushed once per burst
     worker_stats stats;
     std::uint64_t last_age_ms = 0;
     std::uint32_t idle_rounds = 0;
@@ -60,6 +94,8 @@ struct engine::state {
     rte_ring* punt = nullptr;
     rte_ring* inject = nullptr;
     std::unique_ptr<rcu_published<tables>> tables_rcu;
+    std::uint64_t next_generation = 1;  // control side: stamped on each published snapshot
+    int handoff_field = -1;             // mbuf dynfield offset of the handoff_tag
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<bool> stopping{false};
     std::atomic<bool> ike_attached{false};
@@ -82,6 +118,10 @@ struct engine::state {
 };
 
 std::uint64_t now_ms();
+// The worker owning an SA, by its SPI: stable across snapshots, spread by the SPI's low bits.
+inline unsigned sa_owner(std::uint32_t spi, std::size_t workers) {
+    return workers <= 1 ? 0 : unsigned((spi ^ (spi >> 16)) % workers);
+}
 // The worker loop (pipeline.cpp): runs until s.stopping.
 void run_worker(engine::state& s, worker& w);
 // Frees everything a worker still holds (tx buffers, neighbour hold queues) after it stopped.

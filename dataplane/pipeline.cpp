@@ -1,6 +1,14 @@
 // The worker pipeline. What happens to a packet, in order:
 //
-//  1. RX: a burst of up to 32 from each port (queue 0); counted per port.
+//  0. Several workers: worker w polls RX queue w of each port that has one (RSS or the device's
+//     own spreading); single-queue ports are polled by worker 0 alone. Each SA has one owning
+//     worker (sa_owner, by SPI): a packet classified onto another worker's SA (6a) or carrying
+//     another worker's inbound SPI (6b) is handed to that worker's ring with its SA index and
+//     the snapshot generation (re-classified if the snapshot changed meanwhile), so sequence
+//     numbers, replay windows and SA counters have one writer. Neighbours learned from ARP are
+//     told to the other workers (each has its own table). Worker 0 also drains the IKE inject
+//     ring and sends what other workers queued for ports with fewer TX queues than workers.
+//  1. RX: a burst of up to 32 from each port (this worker's queue); counted per port.
 //  2. L2: chained mbufs, runts and frames not for our MAC (or broadcast) are dropped. ARP is
 //     answered for our own addresses (port IPs and VIPs) and learned into the neighbour
 //     table, releasing packets held for that next hop. Anything but IPv4 is dropped. The
@@ -35,6 +43,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
@@ -51,6 +60,7 @@ struct ctx {
     worker& w;
     const tables& t;
     std::uint64_t now;
+    unsigned nworkers;
 };
 
 std::span<std::uint8_t> data_of(rte_mbuf* m) { return {rte_pktmbuf_mtod(m, std::uint8_t*), m->data_len}; }
@@ -72,18 +82,66 @@ void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
     rte_pktmbuf_free(m);
 }
 
-void flush_tx(ctx& c, std::size_t port) {
-    auto& b = c.w.tx[port];
-    if (b.n == 0) return;
+// Sends on one TX queue, counting what went out and dropping what did not fit.
+void transmit(ctx& c, std::size_t port, std::uint16_t queue, rte_mbuf** pkts, std::uint16_t n) {
     std::array<std::uint32_t, 2 * burst_size> len{};
-    for (std::uint16_t i = 0; i < b.n; ++i) len[i] = b.pkts[i]->pkt_len;
-    std::uint16_t sent = rte_eth_tx_burst(c.s.ports[port].id, 0, b.pkts.data(), b.n);
+    for (std::uint16_t i = 0; i < n; ++i) len[i] = pkts[i]->pkt_len;
+    std::uint16_t sent = rte_eth_tx_burst(c.s.ports[port].id, queue, pkts, n);
     std::uint64_t bytes = 0;
     for (std::uint16_t i = 0; i < sent; ++i) bytes += len[i];
     c.w.stats.ports[port].tx_packets.add(sent);
     c.w.stats.ports[port].tx_bytes.add(bytes);
-    for (std::uint16_t i = sent; i < b.n; ++i) drop_pkt(c, b.pkts[i], drop::tx_full);
+    for (std::uint16_t i = sent; i < n; ++i) drop_pkt(c, pkts[i], drop::tx_full);
+}
+
+// A worker without a TX queue of its own on this port hands its packets to worker 0.
+void flush_tx(ctx& c, std::size_t port) {
+    auto& b = c.w.tx[port];
+    if (b.n == 0) return;
+    const auto& pr = c.s.ports[port];
+    if (c.w.id < pr.tx_queues) {
+        transmit(c, port, std::uint16_t(c.w.id), b.pkts.data(), b.n);
+    } else {
+        auto k = rte_ring_enqueue_burst(pr.tx_funnel, reinterpret_cast<void**>(b.pkts.data()), b.n, nullptr);
+        for (std::uint16_t i = std::uint16_t(k); i < b.n; ++i) drop_pkt(c, b.pkts[i], drop::tx_full);
+    }
     b.n = 0;
+}
+
+// Worker 0: what the other workers queued for ports with fewer TX queues than workers.
+std::uint32_t drain_tx_funnels(ctx& c) {
+    std::uint32_t got = 0;
+    std::array<rte_mbuf*, 2 * burst_size> pkts{};
+    for (std::size_t p = 0; p < c.s.ports.size(); ++p) {
+        auto* ring = c.s.ports[p].tx_funnel;
+        if (!ring) continue;
+        auto n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts.data()), unsigned(pkts.size()), nullptr);
+        if (n == 0) continue;
+        got += n;
+        transmit(c, p, 0, pkts.data(), std::uint16_t(n));
+    }
+    return got;
+}
+
+handoff_tag& tag_of(const ctx& c, rte_mbuf* m) {
+    return *RTE_MBUF_DYNFIELD(m, c.s.handoff_field, handoff_tag*);
+}
+
+void flush_handoff(ctx& c, unsigned owner) {
+    auto& b = c.w.to_worker[owner];
+    if (b.n == 0) return;
+    auto k = rte_ring_enqueue_burst(c.s.workers[owner]->handoff, reinterpret_cast<void**>(b.pkts.data()), b.n, nullptr);
+    c.w.stats.handed_off.add(k);
+    for (std::uint16_t i = std::uint16_t(k); i < b.n; ++i) drop_pkt(c, b.pkts[i], drop::handoff_full);
+    b.n = 0;
+}
+
+// To the worker owning the packet's SA (flushed at the end of the round).
+void handoff(ctx& c, unsigned owner, rte_mbuf* m, const handoff_tag& tag) {
+    tag_of(c, m) = tag;
+    auto& b = c.w.to_worker[owner];
+    if (b.n == b.pkts.size()) flush_handoff(c, owner);
+    b.pkts[b.n++] = m;
 }
 
 void tx_enqueue(ctx& c, std::size_t port, rte_mbuf* m) {
@@ -124,6 +182,25 @@ void output(ctx& c, rte_mbuf* m, ipv4 dst) {
     }
 }
 
+// Each worker has its own neighbour table: what one learns from ARP, the others are told.
+void tell_other_workers(ctx& c, std::size_t port, ipv4 ip, const mac& hw, bool create) {
+    neighbor_note note{ip, std::uint16_t(port), std::uint8_t(create), 0, hw, {}};
+    for (const auto& o : c.s.workers)
+        if (o->id != c.w.id) rte_ring_enqueue_elem(o->notes, &note, sizeof note);  // full: it will ARP itself
+}
+
+std::uint32_t drain_notes(ctx& c) {
+    std::array<neighbor_note, 16> notes{};
+    auto n = rte_ring_dequeue_burst_elem(c.w.notes, notes.data(), sizeof(neighbor_note), unsigned(notes.size()), nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        const auto& nn = notes[i];
+        std::array<rte_mbuf*, neighbor_table::hold_max> released{};
+        auto k = c.w.neigh.learn(nn.port, nn.ip, nn.hw, nn.create != 0, c.now, released);
+        for (std::size_t j = 0; j < k; ++j) emit_l2(c, nn.port, released[j], nn.hw);
+    }
+    return n;
+}
+
 // 2. ARP: answer requests for our addresses, learn senders (RFC 826 merge).
 void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint8_t> l3) {
     auto a = parse_arp(l3);
@@ -135,6 +212,7 @@ void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint
         auto n = c.w.neigh.learn(std::uint16_t(port), a->spa, a->sha, for_us, c.now, released);
         if (a->op == 2 && c.w.neigh.lookup(std::uint16_t(port), a->spa)) c.w.stats.arp_replies_learned.add();
         for (std::size_t i = 0; i < n; ++i) emit_l2(c, port, released[i], a->sha);
+        if (c.nworkers > 1) tell_other_workers(c, port, a->spa, a->sha, for_us);
     }
     if (a->op == 1 && for_us) {
         auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
@@ -184,6 +262,10 @@ void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists&
             if (!hit.load(std::memory_order_relaxed)) hit.store(1, std::memory_order_relaxed);
         }
         return drop_pkt(c, m, drop::policy_no_sa);
+    }
+    if (c.nworkers > 1) {
+        auto owner = sa_owner(c.t.out_sas[v.sa_handle].sa->spi(), c.nworkers);
+        if (owner != c.w.id) return handoff(c, owner, m, {c.t.generation, v.sa_handle, handoff_kind::encap});
     }
     if (l.n_enc == l.enc.size()) return drop_pkt(c, m, drop::tx_full);
     l.enc[l.n_enc] = m;
@@ -324,6 +406,13 @@ void decap_stage(ctx& c, burst_lists& l) {
             drop_pkt(c, m, drop::inbound_esp_error);
             continue;
         }
+        if (c.nworkers > 1) {
+            auto owner = sa_owner(loc.spi, c.nworkers);
+            if (owner != c.w.id) {
+                handoff(c, owner, m, {c.t.generation, 0, handoff_kind::decap});
+                continue;
+            }
+        }
         std::uint32_t idx = 0;
         if (!c.t.find_inbound(loc.spi, idx)) {
             drop_pkt(c, m, drop::inbound_no_sa);
@@ -448,6 +537,47 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     encap_stage(c, l);
 }
 
+// Packets other workers handed to this one because it owns their SA.
+std::uint32_t drain_handoff(ctx& c) {
+    std::array<rte_mbuf*, burst_size> pkts{};
+    auto n = rte_ring_dequeue_burst(c.w.handoff, reinterpret_cast<void**>(pkts.data()), burst_size, nullptr);
+    if (n == 0) return 0;
+    // Neighbour notes sent before these packets were handed over are visible now (the ring
+    // dequeue acquires): learn them first, so no packet waits for an ARP another worker did.
+    drain_notes(c);
+    burst_lists l;
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        const auto tag = tag_of(c, m);
+        if (tag.kind == handoff_kind::decap) {
+            l.esp_in[l.n_esp++] = m;
+        } else if (tag.generation == c.t.generation && tag.sa < c.t.out_sas.size()) {
+            l.enc[l.n_enc] = m;
+            l.enc_sa[l.n_enc++] = tag.sa;
+        } else {
+            // Classified under an older snapshot: its SA index means nothing now, decide again.
+            spd::flow_key k;
+            if (spd::extract_flow(data_of(m), k) != spd::extract_status::ok) {
+                drop_pkt(c, m, drop::ipv4_malformed);
+                continue;
+            }
+            auto v = c.t.spd_out->classify(k);
+            if (v.act == spd::action::bypass) {
+                forward_ttl(c, m, false);
+                c.w.stats.bypassed.add();
+                drop why;
+                auto iv = parse_ipv4(data_of(m), why);
+                output(c, m, iv ? iv->dst : 0);
+                continue;
+            }
+            protect_or_forward(c, m, v, l);
+        }
+    }
+    decap_stage(c, l);
+    encap_stage(c, l);
+    return n;
+}
+
 void drain_inject(ctx& c) {
     std::array<rte_mbuf*, burst_size> pkts{};
     unsigned n = rte_ring_dequeue_burst(c.s.inject, reinterpret_cast<void**>(pkts.data()), burst_size, nullptr);
@@ -472,16 +602,20 @@ void run_worker(engine::state& s, worker& w) {
     qs.register_reader(w.id);
     qs.online(w.id);
     std::array<rte_mbuf*, burst_size> pkts{};
+    const unsigned nworkers = unsigned(s.workers.size());
     while (!s.stopping.load(std::memory_order_relaxed)) {
-        ctx c{s, w, *s.tables_rcu->get(), now_ms()};
+        ctx c{s, w, *s.tables_rcu->get(), now_ms(), nworkers};
         std::uint32_t got = 0;
+        if (w.notes) got += drain_notes(c);
         for (std::size_t p = 0; p < s.ports.size(); ++p) {
-            auto n = rte_eth_rx_burst(s.ports[p].id, 0, pkts.data(), burst_size);
+            if (w.id >= s.ports[p].rx_queues) continue;
+            auto n = rte_eth_rx_burst(s.ports[p].id, std::uint16_t(w.id), pkts.data(), burst_size);
             if (n == 0) continue;
             got += n;
             process_burst(c, p, pkts.data(), n);
         }
-        if (!rte_ring_empty(s.inject)) {
+        if (w.handoff) got += drain_handoff(c);
+        if (w.id == 0 && !rte_ring_empty(s.inject)) {
             got += 1;
             drain_inject(c);
         }
@@ -491,7 +625,9 @@ void run_worker(engine::state& s, worker& w) {
                 c.now, [&](std::uint16_t port, ipv4 ip) { send_arp_request(c, port, ip); },
                 [&](rte_mbuf* m) { drop_pkt(c, m, drop::neighbor_timeout); });
         }
+        for (unsigned o = 0; o < nworkers; ++o) flush_handoff(c, o);
         for (std::size_t p = 0; p < s.ports.size(); ++p) flush_tx(c, p);
+        if (w.id == 0) got += drain_tx_funnels(c);
         qs.quiescent(w.id);  // nothing from this round's snapshot is referenced any more
         if (got) {
             w.idle_rounds = 0;
@@ -511,6 +647,10 @@ void run_worker(engine::state& s, worker& w) {
 }
 
 void drain_worker(engine::state& s, worker& w) {
+    for (auto& b : w.to_worker) {
+        for (std::uint16_t i = 0; i < b.n; ++i) rte_pktmbuf_free(b.pkts[i]);
+        b.n = 0;
+    }
     for (auto& b : w.tx) {
         for (std::uint16_t i = 0; i < b.n; ++i) rte_pktmbuf_free(b.pkts[i]);
         b.n = 0;

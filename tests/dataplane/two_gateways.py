@@ -9,7 +9,10 @@ Checks, for ESP (mode "esp") or UDP-encapsulated ESP (mode "natt"): ping through
 path MTU discovery learns the tunnel MTU from our ICMP "fragmentation needed" (esp mode) or the
 MSS clamp shrinks TCP segments (natt mode); a 2 MB TCP transfer arrives intact (SHA-256); a
 capture on gA's public veth is decrypted and authenticated by tshark and shows only ESP; the
-DPDK telemetry command /ipsec/stats answers; both engines' counters show no ESP drop. Namespaces
+DPDK telemetry command /ipsec/stats answers; both engines' counters show no ESP drop. Mode
+"esp_2w" is "esp" with gateway A running two workers on two queue pairs per port (the kernel's
+PACKET_FANOUT spreads received packets like RSS): its SAs each have one owning worker, so
+packets arriving on the other queue are handed over, which the counters must show. Namespaces
 and processes are removed on every exit path."""
 import hashlib
 import json
@@ -81,17 +84,17 @@ def spec(spi, keys, src, dst, natt):
     return s + (",natt=4500:4500" if natt else "")
 
 
-def gateway_config(tmp, side, natt):
+def gateway_config(tmp, side, natt, workers=1):
     me, peer = ("172.16.1.1", "172.16.1.2") if side == "A" else ("172.16.1.2", "172.16.1.1")
     mine, theirs = ("10.1.0.0/16", "10.2.0.0/16") if side == "A" else ("10.2.0.0/16", "10.1.0.0/16")
     out_spi, in_spi = (SPI_A2B, SPI_B2A) if side == "A" else (SPI_B2A, SPI_A2B)
     out_keys, in_keys = (KEYS["a2b"], KEYS["b2a"]) if side == "A" else (KEYS["b2a"], KEYS["a2b"])
     cfg = {
-        "eal": ["--no-huge", "-m", "256", "--no-pci", "-l", "0" if side == "A" else "1",
+        "eal": ["--no-huge", "-m", "256", "--no-pci", "-l", ("0" if side == "A" else "1") if workers == 1 else "0-1",
                 f"--file-prefix=dp{side}{TAG}", "--log-level=4",
-                "--vdev=net_af_packet0,iface=priv,qpairs=1",
+                f"--vdev=net_af_packet0,iface=priv,qpairs={workers}",
                 # qdisc_bypass=0: our transmissions pass the kernel taps, so tcpdump sees both ways
-                "--vdev=net_af_packet1,iface=pub,qpairs=1,qdisc_bypass=0"],
+                f"--vdev=net_af_packet1,iface=pub,qpairs={workers},qdisc_bypass=0"],
         "ports": [{"name": "private", "role": "private", "device": "net_af_packet0",
                    "ip": "10.1.0.1/24" if side == "A" else "10.2.0.1/24"},
                   {"name": "public", "role": "public", "device": "net_af_packet1", "ip": me + "/24"}],
@@ -101,7 +104,7 @@ def gateway_config(tmp, side, natt):
             "policies": {"default": "bypass", "policies": [
                 {"name": "o", "priority": 10, "direction": "out", "src": [mine], "dst": [theirs], "action": "protect", "sa": "out"},
                 {"name": "i", "priority": 10, "direction": "in", "src": [theirs], "dst": [mine], "action": "protect", "sa": "in"}]}},
-        "workers": 1, "exit_when_idle_ms": 0, "summary_interval_ms": 0, "idle_sleep_us": 200,
+        "workers": workers, "exit_when_idle_ms": 0, "summary_interval_ms": 0, "idle_sleep_us": 200,
         "mss_clamp": 1300 if natt else 0,
     }
     path = os.path.join(tmp, f"gw{side}.json")
@@ -119,8 +122,9 @@ def start(ns, cmd, log):
 
 def run(ipsecd, mode, tmp):
     natt = mode == "natt"
+    workers_a = 2 if mode == "esp_2w" else 1
     topology()
-    ga = start("gA", [ipsecd, "--config", gateway_config(tmp, "A", natt), "--print-counters"], f"{tmp}/gA")
+    ga = start("gA", [ipsecd, "--config", gateway_config(tmp, "A", natt, workers_a), "--print-counters"], f"{tmp}/gA")
     gb = start("gB", [ipsecd, "--config", gateway_config(tmp, "B", natt), "--print-counters"], f"{tmp}/gB")
     cap = start("gA", ["tcpdump", "-i", "pub", "-U", "-w", f"{tmp}/pub.pcap", "-s", "0", "not arp"], f"{tmp}/tcpdump")
 
@@ -180,6 +184,8 @@ def run(ipsecd, mode, tmp):
         check(not any(c["esp_drops"].values()), f"gateway {s} ESP drops: {c['esp_drops']}")
         check(c["events"]["encapsulated"] > 1000 or s == "B", f"gateway {s} encapsulated {c['events']}")
         check(c["events"]["decapsulated"] > 10, f"gateway {s} decapsulated {c['events']}")
+    if workers_a > 1:
+        check(counters["A"]["events"]["handed_off"] > 0, f"gateway A handed nothing over: {counters['A']['events']}")
     if natt:
         check(counters["A"]["events"]["mss_clamped"] >= 1, f"MSS clamp: {counters['A']['events']}")
     else:
@@ -205,8 +211,8 @@ def run(ipsecd, mode, tmp):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("esp", "natt"):
-        sys.stderr.write(f"usage: {sys.argv[0]} IPSECD esp|natt\n")
+    if len(sys.argv) != 3 or sys.argv[2] not in ("esp", "natt", "esp_2w"):
+        sys.stderr.write(f"usage: {sys.argv[0]} IPSECD esp|natt|esp_2w\n")
         sys.exit(2)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     with tempfile.TemporaryDirectory(prefix="dp2gw_") as tmp:

@@ -37,7 +37,8 @@ namespace dataplane {
     X(punt_full, "IKE punt ring full")                                                        \
     X(no_ike, "IKE packet with no IKE endpoint attached")                                     \
     X(no_mbuf, "mbuf pool empty when building a reply")                                       \
-    X(tx_full, "port TX queue full")
+    X(tx_full, "port TX queue full")                                                          \
+    X(handoff_full, "ring to the worker owning the SA full")
 
 enum class drop : std::uint8_t {
 #define X(name, text) name,

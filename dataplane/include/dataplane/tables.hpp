@@ -69,6 +69,9 @@ struct dynamic_entries {
 inline constexpr std::uint32_t dynamic_tag_base = 0x40000000u;
 
 struct tables {
+    // Stamped by engine::publish (1, 2, ...): an SA index handed from one worker to another
+    // is used only under the snapshot it was taken from.
+    std::uint64_t generation = 0;
     route_table routes;
     std::vector<spd::policy> policies;  // as configured; verdict.policy indexes this
     std::unique_ptr<spd::classifier> spd_out;

@@ -62,6 +62,9 @@ TEST_CASE("config: the issue's example parses into ports, neighbours, routes, SA
 
 TEST_CASE("config: errors name the offending key") {
     CHECK(error_key(with(R"("workers": 1)", R"("workers": 1, "wokrers": 2)")) == "wokrers");
+    CHECK(error_key(with(R"("workers": 1)", R"("workers": 0)")) == "workers");
+    CHECK(error_key(with(R"("workers": 1)", R"("workers": 17)")) == "workers");
+    CHECK(parse_config(with(R"("workers": 1)", R"("workers": 4)")).workers == 4);
     CHECK(error_key(with(R"("ip": "10.1.0.1/24")", R"("ip": "10.1.0.300/24")")) == "ports[0].ip");
     CHECK(error_key(with(R"("ip": "10.1.0.1/24")", R"("ip": "10.1.0.0/24")")) == "ports[0].ip");  // network address
     CHECK(error_key(with(R"("ip": "10.1.0.1/24")", R"("ip": "10.1.0.1/24", "speed": 10)")) == "ports[0].speed");
