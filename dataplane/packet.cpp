@@ -4,6 +4,7 @@
 #include <base/reader.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace dataplane {
@@ -171,6 +172,85 @@ std::size_t write_icmp_frag_needed(std::uint8_t* out, std::span<const std::uint8
     std::memcpy(icmp + 8, offending_ip.data(), quote);
     store_be16(icmp + 2, inet_checksum({icmp, 8 + quote}));
     return len;
+}
+
+namespace {
+
+// The options a non-first fragment carries (RFC 791 3.1: those with the copied flag), padded
+// with End of Option List to a multiple of 4; returns their length (at most 40).
+std::size_t copied_options(std::span<const std::uint8_t> opts, std::uint8_t* out) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < opts.size();) {
+        std::uint8_t type = opts[i];
+        if (type == 0) break;  // end of list
+        if (type == 1) {       // no-operation: one byte, not copied
+            ++i;
+            continue;
+        }
+        if (i + 1 >= opts.size() || opts[i + 1] < 2 || i + opts[i + 1] > opts.size()) break;  // malformed: stop
+        std::size_t len = opts[i + 1];
+        if (type & 0x80) {
+            std::memcpy(out + n, opts.data() + i, len);
+            n += len;
+        }
+        i += len;
+    }
+    while (n % 4) out[n++] = 0;
+    return n;
+}
+
+struct frag_geometry {
+    std::size_t ihl_first, ihl_rest, chunk_first, chunk_rest, payload;
+};
+
+std::optional<frag_geometry> geometry(std::span<const std::uint8_t> ip, std::size_t mtu, const ipv4_view& v) {
+    std::array<std::uint8_t, 40> opts{};
+    frag_geometry g{};
+    g.ihl_first = v.ihl;
+    g.ihl_rest = 20 + copied_options(ip.subspan(20, v.ihl - 20), opts.data());
+    g.payload = v.total_len - v.ihl;
+    if (mtu < g.ihl_first + 8 || mtu < g.ihl_rest + 8) return std::nullopt;
+    g.chunk_first = (mtu - g.ihl_first) / 8 * 8;
+    g.chunk_rest = (mtu - g.ihl_rest) / 8 * 8;
+    return g;
+}
+
+} // namespace
+
+std::size_t ipv4_fragment_count(std::span<const std::uint8_t> ip, std::size_t mtu) {
+    drop why;
+    auto v = parse_ipv4(ip, why);
+    if (!v || v->df) return 0;
+    auto g = geometry(ip, mtu, *v);
+    if (!g) return 0;
+    if (g->payload <= g->chunk_first) return 1;
+    std::size_t n = 1 + (g->payload - g->chunk_first + g->chunk_rest - 1) / g->chunk_rest;
+    return n <= max_fragments ? n : 0;
+}
+
+std::size_t write_ipv4_fragment(std::span<const std::uint8_t> ip, std::size_t mtu, std::size_t index, std::uint8_t* out) {
+    drop why;
+    auto v = parse_ipv4(ip, why);
+    if (!v || v->df) return 0;
+    auto g = geometry(ip, mtu, *v);
+    if (!g) return 0;
+    std::size_t start = index == 0 ? 0 : g->chunk_first + (index - 1) * g->chunk_rest;
+    if (start >= g->payload && !(start == 0 && g->payload == 0)) return 0;
+    std::size_t chunk = std::min(index == 0 ? g->chunk_first : g->chunk_rest, g->payload - start);
+    bool last = start + chunk == g->payload;
+    std::size_t ihl = index == 0 ? g->ihl_first : g->ihl_rest;
+    std::memcpy(out, ip.data(), 20);
+    if (index == 0) std::memcpy(out + 20, ip.data() + 20, ihl - 20);
+    else copied_options(ip.subspan(20, v->ihl - 20), out + 20);
+    out[0] = std::uint8_t(0x40 | (ihl / 4));
+    store_be16(out + 2, std::uint16_t(ihl + chunk));
+    std::uint16_t orig = load_be16(ip.data() + 6);
+    std::uint16_t offset = std::uint16_t((orig & 0x1fff) + start / 8);
+    bool more = !last || (orig & 0x2000);
+    store_be16(out + 6, std::uint16_t((more ? 0x2000 : 0) | offset));
+    set_ipv4_checksum(out, ihl);
+    std::memcpy(out + ihl, ip.data() + v->ihl + start, chunk);
+    return ihl + chunk;
 }
 
 bool clamp_tcp_mss(std::span<std::uint8_t> ip, std::uint16_t mss) {

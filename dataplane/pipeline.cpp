@@ -23,11 +23,13 @@
 //     (plaintext matching PROTECT is dropped: it should have come through the tunnel).
 //  6a. Encap, one call per SA for its share of the burst: tunnel MTU check first (DF set:
 //     ICMP "fragmentation needed" with the tunnel MTU back to the sender), TTL-1, optional
-//     TCP MSS clamp, ESP encap; the outer packet goes to 7 towards the SA's peer.
+//     TCP MSS clamp, too big without DF: fragmented before encryption (RFC 791), ESP encap;
+//     the outer packet goes to 7 towards the SA's peer.
 //  6b. Decap: SPI -> SAD, one call per SA; the inner packet must match the in-direction SPD
 //     with PROTECT by this very SA (RFC 4301 5.2 step 4); TTL-1, MSS clamp, then 7 (or
 //     local ICMP echo, whose reply goes back through the outbound SPD).
-//  7. Output: route lookup, port MTU, neighbour (unresolved: held, ARP request sent),
+//  7. Output: route lookup, port MTU (DF: ICMP fragmentation needed if the SPD lets it go in
+//     clear; no DF: fragmented), neighbour (unresolved: held, ARP request sent),
 //     Ethernet header, per-port TX buffer flushed once per round. IKE's inject ring joins here.
 //  8. Round end: neighbour retries/timeouts every 100 ms, RCU quiescent state; an idle round
 //     backs off with short sleeps (at most idle_sleep_us), offline for RCU while asleep.
@@ -169,11 +171,79 @@ void send_arp_request(ctx& c, std::size_t port, ipv4 target) {
     tx_enqueue(c, port, m);
 }
 
-// 7. Output of an IP packet towards dst.
+void output(ctx& c, rte_mbuf* m, ipv4 dst);
+
+// Splits m (IPv4 without DF, TTL already handled) into pieces of at most mtu bytes in new
+// mbufs and frees it; returns the count, 0 when it could not (m dropped and counted).
+std::size_t fragment(ctx& c, rte_mbuf* m, std::uint32_t mtu, std::span<rte_mbuf*, max_fragments> out) {
+    auto ip = data_of(m);
+    auto n = ipv4_fragment_count(ip, mtu);
+    if (n == 0) {
+        drop_pkt(c, m, drop::too_big);
+        return 0;
+    }
+    const auto room = std::uint16_t(std::min<std::size_t>(mtu, ip.size()));
+    for (std::size_t i = 0; i < n; ++i) {
+        rte_mbuf* f = rte_pktmbuf_alloc(c.s.pool);
+        auto* p = f ? reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(f, room)) : nullptr;
+        if (!p) {
+            if (f) rte_pktmbuf_free(f);
+            for (std::size_t j = 0; j < i; ++j) rte_pktmbuf_free(out[j]);
+            drop_pkt(c, m, drop::no_mbuf);
+            return 0;
+        }
+        auto len = write_ipv4_fragment(ip, mtu, i, p);
+        rte_pktmbuf_trim(f, std::uint16_t(room - len));
+        out[i] = f;
+    }
+    c.w.stats.fragmented.add();
+    rte_pktmbuf_free(m);
+    return n;
+}
+
+// ICMP "fragmentation needed" with `mtu` to the sender of `offending`, from our address on the
+// port facing it. Sent only where the outbound SPD lets it go in clear (a sender behind a
+// tunnel is not answered from here: this path has no encap stage).
+void send_frag_needed(ctx& c, rte_mbuf* offending, std::uint16_t mtu) {
+    drop why;
+    auto v = parse_ipv4(data_of(offending), why);
+    if (!v) return;
+    rte_mbuf* m = rte_pktmbuf_alloc(c.s.pool);
+    if (!m) return c.w.stats.drop_one(drop::no_mbuf);
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, icmp_frag_needed_max));
+    if (!p) return drop_pkt(c, m, drop::no_mbuf);
+    ipv4 src = c.s.ports[0].ip.addr;
+    if (auto nh = c.t.routes.lookup(v->src)) src = c.s.ports[nh->port].ip.addr;
+    auto len = write_icmp_frag_needed(p, data_of(offending), src, mtu);
+    if (len == 0) return drop_pkt(c, m, drop::ipv4_malformed);
+    rte_pktmbuf_trim(m, std::uint16_t(icmp_frag_needed_max - len));
+    spd::flow_key k;
+    if (spd::extract_flow(data_of(m), k) != spd::extract_status::ok || c.t.spd_out->classify(k).act != spd::action::bypass) {
+        rte_pktmbuf_free(m);  // ours, not a received packet: nothing to count
+        return;
+    }
+    c.w.stats.icmp_frag_needed_sent.add();
+    output(c, m, v->src);
+}
+
+// 7. Output of an IP packet towards dst. Bigger than the port MTU: DF set, ICMP "fragmentation
+// needed" to the sender; otherwise fragmented (RFC 791).
 void output(ctx& c, rte_mbuf* m, ipv4 dst) {
     auto nh = c.t.routes.lookup(dst);
     if (!nh) return drop_pkt(c, m, drop::no_route);
-    if (m->pkt_len > c.s.ports[nh->port].mtu) return drop_pkt(c, m, drop::too_big);
+    if (const auto mtu = c.s.ports[nh->port].mtu; m->pkt_len > mtu) {
+        drop why;
+        auto v = parse_ipv4(data_of(m), why);
+        if (!v) return drop_pkt(c, m, why);
+        if (v->df) {
+            send_frag_needed(c, m, mtu);
+            return drop_pkt(c, m, drop::frag_needed);
+        }
+        std::array<rte_mbuf*, max_fragments> frags{};
+        auto n = fragment(c, m, mtu, frags);
+        for (std::size_t i = 0; i < n; ++i) output(c, frags[i], dst);
+        return;
+    }
     if (const mac* hw = c.w.neigh.lookup(nh->port, nh->ip)) return emit_l2(c, nh->port, m, *hw);
     switch (c.w.neigh.hold(nh->port, nh->ip, m, c.now)) {
     case neighbor_table::hold_result::request: send_arp_request(c, nh->port, nh->ip); break;
@@ -272,26 +342,6 @@ void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists&
     l.enc_sa[l.n_enc++] = v.sa_handle;
 }
 
-void send_frag_needed(ctx& c, rte_mbuf* offending, std::uint16_t mtu, burst_lists& l) {
-    rte_mbuf* m = rte_pktmbuf_alloc(c.s.pool);
-    if (!m) return c.w.stats.drop_one(drop::no_mbuf);
-    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, icmp_frag_needed_max));
-    if (!p) return drop_pkt(c, m, drop::no_mbuf);
-    drop why;
-    auto v = parse_ipv4(data_of(offending), why);
-    if (!v) return drop_pkt(c, m, why);
-    // Source: our address on the port facing the sender.
-    ipv4 src = c.s.ports[0].ip.addr;
-    if (auto nh = c.t.routes.lookup(v->src)) src = c.s.ports[nh->port].ip.addr;
-    auto len = write_icmp_frag_needed(p, data_of(offending), src, mtu);
-    if (len == 0) return drop_pkt(c, m, drop::ipv4_malformed);
-    rte_pktmbuf_trim(m, std::uint16_t(icmp_frag_needed_max - len));
-    c.w.stats.icmp_frag_needed_sent.add();
-    // Sent in plaintext towards the sender: it is on our private side, not behind a tunnel.
-    output(c, m, v->src);
-    (void)l;
-}
-
 // 4. Local delivery.
 void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const mac& from, burst_lists& l) {
     auto ip = data_of(m);
@@ -342,7 +392,9 @@ void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
     if (tunnel && c.s.cfg.mss_clamp && clamp_tcp_mss(ip, c.s.cfg.mss_clamp)) c.w.stats.mss_clamped.add();
 }
 
-// 6a. Encap, grouped by SA.
+// 6a. Encap, grouped by SA. Too big for the tunnel: DF set, ICMP "fragmentation needed" with
+// the tunnel MTU; otherwise fragmented before encryption (each piece its own ESP packet, so
+// the peer's gateway forwards them and the receiving host reassembles).
 void encap_stage(ctx& c, burst_lists& l) {
     std::array<bool, burst_size> done{};
     std::array<rte_mbuf*, burst_size> mb{};
@@ -355,6 +407,27 @@ void encap_stage(ctx& c, burst_lists& l) {
         auto nh = c.t.routes.lookup(e.peer);
         std::uint32_t inner_mtu = nh ? e.inner_mtu(c.s.ports[nh->port].mtu) : 0;
         std::size_t k = 0;
+        auto encrypt = [&] {
+            if (k == 0) return;
+            e.sa->encap(std::span(pk.data(), k), std::span(res.data(), k));
+            for (std::size_t i = 0; i < k; ++i) {
+                if (res[i] != esp::drop_reason::ok) {
+                    c.w.stats.esp_drops[esp::index(res[i])].add();
+                    drop_pkt(c, mb[i], drop::outbound_esp_error);
+                    continue;
+                }
+                from_pkt(mb[i], pk[i]);
+                c.w.stats.encapsulated.add();
+                output(c, mb[i], e.peer);
+            }
+            k = 0;
+        };
+        auto add = [&](rte_mbuf* m) {
+            if (k == mb.size()) encrypt();
+            mb[k] = m;
+            pk[k] = to_pkt(m);
+            ++k;
+        };
         for (std::size_t i = first; i < l.n_enc; ++i) {
             if (done[i] || l.enc_sa[i] != sa_index) continue;
             done[i] = true;
@@ -363,32 +436,21 @@ void encap_stage(ctx& c, burst_lists& l) {
             drop why;
             auto v = parse_ipv4(data_of(m), why);
             if (!v) { drop_pkt(c, m, why); continue; }
-            if (v->total_len > inner_mtu) {
-                if (v->df) {
-                    send_frag_needed(c, m, std::uint16_t(inner_mtu), l);
-                    drop_pkt(c, m, drop::frag_needed);
-                } else {
-                    drop_pkt(c, m, drop::too_big);
-                }
+            if (v->total_len > inner_mtu && v->df) {
+                send_frag_needed(c, m, std::uint16_t(inner_mtu));
+                drop_pkt(c, m, drop::frag_needed);
                 continue;
             }
             forward_ttl(c, m, true);
-            mb[k] = m;
-            pk[k] = to_pkt(m);
-            ++k;
-        }
-        if (k == 0) continue;
-        e.sa->encap(std::span(pk.data(), k), std::span(res.data(), k));
-        for (std::size_t i = 0; i < k; ++i) {
-            if (res[i] != esp::drop_reason::ok) {
-                c.w.stats.esp_drops[esp::index(res[i])].add();
-                drop_pkt(c, mb[i], drop::outbound_esp_error);
+            if (v->total_len <= inner_mtu) {
+                add(m);
                 continue;
             }
-            from_pkt(mb[i], pk[i]);
-            c.w.stats.encapsulated.add();
-            output(c, mb[i], e.peer);
+            std::array<rte_mbuf*, max_fragments> frags{};
+            auto n = fragment(c, m, inner_mtu, frags);
+            for (std::size_t j = 0; j < n; ++j) add(frags[j]);
         }
+        encrypt();
     }
 }
 

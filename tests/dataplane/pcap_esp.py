@@ -3,11 +3,12 @@
  - esp_out_cbc / esp_out_gcm_natt: inner packets from the private side leave the public port as
    ESP (or UDP-encapsulated ESP) that scapy decrypts back to exactly the originals (TTL - 1,
    MSS clamped when configured); a too-big DF packet gets ICMP fragmentation-needed with the
-   tunnel MTU.
+   tunnel MTU; a too-big packet without DF is fragmented before encryption, each piece its own
+   ESP packet, and scapy reassembles the decrypted pieces to the original.
  - esp_in: ESP made by scapy is decrypted by ipsecd and forwarded; tampered, replayed, unknown-
    SPI, wrong-selector and unprotected packets are dropped under their reasons; an echo to our
    private address through the tunnel is answered through the tunnel."""
-from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw, wrpcap
+from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw, defragment, wrpcap
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
 from dpcommon import (GW_MAC, HOST_MAC, KEY_AUTH, KEY_ENC, KEY_GCM, PRIV_MAC, PUB_MAC, base_config, check,
@@ -42,6 +43,12 @@ def scapy_sa(spi, src, dst, gcm=False, natt=False):
                                auth_algo="SHA2-256-128", auth_key=KEY_AUTH, **kw)
 
 
+def mtu_of(gcm, natt):
+    """The tunnel's inner MTU on a 1500-byte port: outer IP (+ UDP), ESP header, IV, then the
+    padded payload with its 2-byte trailer and the ICV."""
+    return (1500 - (20 + (8 if natt else 0) + 8 + (8 if gcm else 16)) - 16) // (4 if gcm else 16) * (4 if gcm else 16) - 2
+
+
 def outbound(ipsecd, tmp, gcm, natt):
     inner = [
         IP(src="10.1.0.5", dst="10.2.0.7", ttl=64, id=1) / ICMP(id=3, seq=1) / Raw(b"tunnel-ping"),
@@ -63,7 +70,7 @@ def outbound(ipsecd, tmp, gcm, natt):
     pub_out, priv_out = read(tmp, "pub_out.pcap"), read(tmp, "priv_out.pcap")
 
     esp = [p for p in pub_out if (ESP in p) or (UDP in p and p[UDP].dport == 4500)]
-    check(len(esp) == len(inner), f"{len(inner)} ESP packets expected, got {len(esp)}")
+    check(len(esp) == len(inner) + 2, f"{len(inner)} + 2 ESP packets expected, got {len(esp)}")
     sa = scapy_sa(0x1005, LOCAL, PEER, gcm, natt)
     for n, (p, orig) in enumerate(zip(esp, inner), start=1):
         check(p[Ether].src == PUB_MAC and p[Ether].dst == GW_MAC, "ESP frame MACs")
@@ -86,13 +93,28 @@ def outbound(ipsecd, tmp, gcm, natt):
         want = IP(bytes(want))
         check(bytes(got) == bytes(want), f"packet {n}: decrypted inner differs\n got  {bytes(got).hex()}\n want {bytes(want).hex()}")
 
+    # the big packet without DF: two ESP packets carrying its fragments, in order
+    pieces = []
+    for n, p in enumerate(esp[len(inner):], start=len(inner) + 1):
+        check(p[ESP].spi == 0x1005 and p[ESP].seq == n, f"fragment SPI and sequence {p[ESP].seq}")
+        pieces.append(sa.decrypt(IP(bytes(p[IP]))))
+    check(all(len(f) <= mtu_of(gcm, natt) for f in pieces), "each piece fits the tunnel MTU")
+    check(pieces[0].flags.MF and not pieces[1].flags.MF and pieces[1].frag * 8 == len(pieces[0]) - 20, "MF and offsets")
+    whole = defragment(pieces)
+    check(len(whole) == 1, "the pieces reassemble")
+    want = IP(bytes(big))
+    want.ttl -= 1
+    del want.chksum
+    check(bytes(whole[0][Raw].load) == bytes(IP(bytes(want))[Raw].load) and whole[0].ttl == want.ttl and
+          whole[0].id == 6, "reassembled packet differs from the original")
+
     # tshark, an independent implementation, decrypts and authenticates the same packets
     if gcm:
         tsa = (LOCAL, PEER, 0x1005, "AES-GCM with 16 octet ICV [RFC4106]", KEY_GCM, "NULL", b"")
     else:
         tsa = (LOCAL, PEER, 0x1005, "AES-CBC [RFC3602]", KEY_ENC, "HMAC-SHA-256-128 [RFC4868]", KEY_AUTH)
     rows = tshark_esp(f"{tmp}/pub_out.pcap", [tsa])
-    want_rows = [(LOCAL, p[IP].src, PEER, p[IP].dst, n, True) for n, p in enumerate(inner, start=1)]
+    want_rows = [(LOCAL, p[IP].src, PEER, p[IP].dst, n, True) for n, p in enumerate(inner + [big, big], start=1)]
     if gcm:  # tshark reports no ICV verdict for AEAD; the inner addresses prove decryption
         rows = [r[:5] for r in rows]
         want_rows = [r[:5] for r in want_rows]
@@ -101,7 +123,7 @@ def outbound(ipsecd, tmp, gcm, natt):
     icmp = [p for p in priv_out if ICMP in p]
     check(len(icmp) == 1, f"one ICMP error on the private side, got {len(icmp)}")
     e = icmp[0]
-    mtu = (1500 - (20 + (8 if natt else 0) + 8 + (8 if gcm else 16)) - 16) // (4 if gcm else 16) * (4 if gcm else 16) - 2
+    mtu = mtu_of(gcm, natt)
     check(e[ICMP].type == 3 and e[ICMP].code == 4, "fragmentation needed")
     check(e[ICMP].nexthopmtu == mtu, f"next-hop MTU {e[ICMP].nexthopmtu}, want {mtu}")
     check(e[IP].dst == "10.1.0.5" and e[IP].src == "10.1.0.1" and e[Ether].dst == HOST_MAC, "ICMP error addressing")
@@ -109,10 +131,10 @@ def outbound(ipsecd, tmp, gcm, natt):
     check(quoted == bytes(big_df)[:28], "quotes the offending header + 8 bytes")
 
     ev, dr = c["events"], nonzero(c["drops"])
-    check(ev["encapsulated"] == len(inner) and ev["bypassed"] == 1 and ev["mss_clamped"] == 1, f"events {ev}")
-    check(ev["icmp_frag_needed_sent"] == 1, f"events {ev}")
-    check(dr == {"frag_needed": 1, "too_big": 1, "not_for_us": 1}, f"drops {dr}")
-    check(c["sas"]["out5"]["packets"] == len(inner), f"SA counters {c['sas']['out5']}")
+    check(ev["encapsulated"] == len(inner) + 2 and ev["bypassed"] == 1 and ev["mss_clamped"] == 1, f"events {ev}")
+    check(ev["icmp_frag_needed_sent"] == 1 and ev["fragmented"] == 1, f"events {ev}")
+    check(dr == {"frag_needed": 1, "not_for_us": 1}, f"drops {dr}")
+    check(c["sas"]["out5"]["packets"] == len(inner) + 2, f"SA counters {c['sas']['out5']}")
 
 
 def esp_out_cbc(ipsecd, tmp):

@@ -2,8 +2,10 @@
 """pcap vectors through ipsecd without ESP: ARP answered (port IP and VIP), ICMP echo to our
 addresses answered, bypass forwarding with TTL decrement and the right MACs, DISCARD and the
 other drop reasons counted, ARP resolution with the hold queue. The oracle is scapy: every
-expected frame is built independently here and compared field by field."""
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, wrpcap
+expected frame is built independently here and compared field by field. Bypass traffic over
+the public port's MTU (1000 here) is fragmented without DF (scapy reassembles it) and answered
+with ICMP fragmentation needed with DF."""
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, defragment, wrpcap
 
 from dpcommon import (GW_MAC, HOST_MAC, PRIV_MAC, PUB_MAC, base_config, check, main, nonzero, read,
                       run_ipsecd)
@@ -87,6 +89,9 @@ def bypass(ipsecd, tmp):
         # same-port hairpin to an unresolved neighbour: held, ARP request sent; the reply that
         # comes a burst later (after 40 frames for another MAC) releases it with the learned MAC
         Ether(src=HOST_MAC, dst=PRIV_MAC) / IP(src="10.1.0.5", dst="10.1.0.77", ttl=9) / UDP(sport=7, dport=9) / Raw(b"held"),
+        # over the public MTU of 1000: fragmented without DF, ICMP fragmentation needed with DF
+        Ether(src=HOST_MAC, dst=PRIV_MAC) / IP(src="10.1.0.5", dst="198.51.100.8", id=77) / UDP(sport=8, dport=8) / Raw(b"F" * 1400),
+        Ether(src=HOST_MAC, dst=PRIV_MAC) / IP(src="10.1.0.5", dst="198.51.100.9", flags="DF") / UDP(sport=9, dport=9) / Raw(b"D" * 1400),
     ] + [Ether(src=HOST_MAC, dst="02:00:00:00:09:09") / IP(src="10.1.0.5", dst="10.1.0.9") / UDP()] * 40 + [
         Ether(src="02:00:00:00:01:77", dst=PRIV_MAC) / ARP(op=2, hwsrc="02:00:00:00:01:77", psrc="10.1.0.77",
                                                           hwdst=PRIV_MAC, pdst="10.1.0.1"),
@@ -100,11 +105,21 @@ def bypass(ipsecd, tmp):
     ]
     wrpcap(f"{tmp}/priv_in.pcap", priv_in)
     wrpcap(f"{tmp}/pub_in.pcap", pub_in)
-    c = run_ipsecd(ipsecd, tmp, base_config(tmp, "bypass", f"{tmp}/priv_in.pcap", f"{tmp}/pub_in.pcap",
-                                            policies=policies))
+    cfg = base_config(tmp, "bypass", f"{tmp}/priv_in.pcap", f"{tmp}/pub_in.pcap", policies=policies)
+    cfg["ports"][1]["mtu"] = 1000
+    c = run_ipsecd(ipsecd, tmp, cfg)
     priv_out, pub_out = read(tmp, "priv_out.pcap"), read(tmp, "pub_out.pcap")
 
-    udp_pub = [p for p in pub_out if UDP in p]
+    pieces = [p for p in pub_out if IP in p and p[IP].dst == "198.51.100.8"]
+    check(len(pieces) == 2 and all(len(p[IP]) <= 1000 and p[Ether].dst == GW_MAC for p in pieces), "two pieces within the MTU")
+    whole = defragment([p[IP] for p in pieces])
+    check(len(whole) == 1 and whole[0].ttl == 63 and bytes(whole[0][Raw].load) == b"F" * 1400, "pieces reassemble")
+    check(not [p for p in pub_out if IP in p and p[IP].dst == "198.51.100.9"], "DF packet not sent")
+    err = [p for p in priv_out if ICMP in p and p[ICMP].type == 3]
+    check(len(err) == 1 and err[0][ICMP].code == 4 and err[0][ICMP].nexthopmtu == 1000 and err[0][IP].dst == "10.1.0.5"
+          and err[0][IP].src == "10.1.0.1", "ICMP fragmentation needed with the port MTU")
+
+    udp_pub = [p for p in pub_out if UDP in p and p[IP].dst != "198.51.100.8"]
     check(len(udp_pub) == 2, f"two forwarded packets on public, got {len(udp_pub)}")
     q = [p for p in udp_pub if p[IP].dst == "198.51.100.7"][0]
     check(q[Ether].src == PUB_MAC and q[Ether].dst == GW_MAC, "bypass MACs towards the gateway")
@@ -126,8 +141,9 @@ def bypass(ipsecd, tmp):
     check(priv_out.index(req[0]) < priv_out.index(held[0]), "ARP request before the released packet")
 
     ev, dr = c["events"], nonzero(c["drops"])
-    check(ev["bypassed"] == 4 and ev["arp_requests_sent"] == 1 and ev["arp_replies_learned"] == 1, f"events {ev}")
-    check(dr == {"policy_discard": 1, "ttl_exceeded": 1, "multicast": 2, "not_for_us": 40}, f"drops {dr}")
+    check(ev["bypassed"] == 6 and ev["arp_requests_sent"] == 1 and ev["arp_replies_learned"] == 1, f"events {ev}")
+    check(ev["fragmented"] == 1 and ev["icmp_frag_needed_sent"] == 1, f"events {ev}")
+    check(dr == {"policy_discard": 1, "ttl_exceeded": 1, "multicast": 2, "not_for_us": 40, "frag_needed": 1}, f"drops {dr}")
 
 
 def ike_punt(ipsecd, tmp):

@@ -27,7 +27,7 @@ namespace dataplane {
     X(policy_discard, "SPD says DISCARD")                                                     \
     X(policy_no_sa, "SPD says PROTECT but the SA is not installed")                           \
     X(frag_needed, "too big for the tunnel with DF set: ICMP fragmentation needed sent")      \
-    X(too_big, "too big for the tunnel or the port MTU (no DF: fragmentation not done)")      \
+    X(too_big, "too big and not fragmentable (over 8 pieces, or MTU below header + 8)")      \
     X(outbound_esp_error, "ESP encap refused the packet (see esp_drops)")                     \
     X(no_headroom, "no room in the mbuf for the Ethernet header")                             \
     X(inbound_unprotected, "plaintext on the public side matching an inbound PROTECT policy") \

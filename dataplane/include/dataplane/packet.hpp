@@ -81,6 +81,16 @@ inline constexpr std::size_t icmp_frag_needed_max = 20 + 8 + 60 + 8;
 std::size_t write_icmp_frag_needed(std::uint8_t* out, std::span<const std::uint8_t> offending_ip, ipv4 src,
                                    std::uint16_t mtu);
 
+// RFC 791 fragmentation of a validated IPv4 packet without DF (it may itself be a fragment)
+// into pieces of at most `mtu` bytes. ipv4_fragment_count() says how many (0: the mtu leaves
+// no room for 8 bytes of data after the header, or more than max_fragments would be needed);
+// write_ipv4_fragment() writes piece `index` at out (at most mtu bytes) and returns its length.
+// The first piece keeps every option, the others only those with the copied flag (RFC 791
+// 3.1), padded to a multiple of 4; offsets, MF and the checksum are set for each.
+inline constexpr std::size_t max_fragments = 8;
+std::size_t ipv4_fragment_count(std::span<const std::uint8_t> ip, std::size_t mtu);
+std::size_t write_ipv4_fragment(std::span<const std::uint8_t> ip, std::size_t mtu, std::size_t index, std::uint8_t* out);
+
 // RFC 879 / RFC 6691: lowers the MSS option of a TCP SYN to at most `mss`, fixing the TCP
 // checksum incrementally. Returns true when the option was changed.
 bool clamp_tcp_mss(std::span<std::uint8_t> ip, std::uint16_t mss);

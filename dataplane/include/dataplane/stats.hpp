@@ -30,7 +30,7 @@ struct port_stats {
 #define DATAPLANE_EVENTS(X)                                                          \
     X(arp_requests_answered) X(arp_requests_sent) X(arp_replies_learned)              \
     X(icmp_echo_answered) X(icmp_frag_needed_sent) X(bypassed) X(encapsulated)        \
-    X(decapsulated) X(punted) X(injected) X(mss_clamped) X(handed_off)
+    X(decapsulated) X(punted) X(injected) X(mss_clamped) X(handed_off) X(fragmented)
 
 struct alignas(64) worker_stats {
     std::array<port_stats, max_ports> ports;
