@@ -20,8 +20,8 @@
 5. Measurement, the same for both: port 1's opackets growth (telemetry /ethdev/stats,1 over the
    process's file-prefix socket) over --seconds, 1 s after its first frame went out. ipsecd runs
    through run.run_engine (its config, unchanged); its own events / run_ms is a cross-check. The
-   two alternate --reps times, the first one swapping each repetition, and the medians and their
-   ratio are printed.
+   two alternate --reps times, the first one swapping each repetition; printed are the medians,
+   their ratio and the median of the per-repetition ratios (each from two back-to-back runs).
 """
 import json
 import os
@@ -189,13 +189,31 @@ class secgw_process:
         self.log.close()
 
 
+def sample(sock):
+    """(time, port 1 opackets, port 0 ipackets) over one connection, the time taken around the tx
+    read: on this loaded VM the telemetry thread can be descheduled between two requests."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.connect(sock)
+        s.recv(4096)  # greeting
+        def get(port):
+            s.send(f"/ethdev/stats,{port}".encode())
+            return json.loads(s.recv(1 << 16).decode())["/ethdev/stats"]
+        before = time.monotonic()
+        tx = get(1)["opackets"]
+        when = (before + time.monotonic()) / 2
+        return when, tx, get(0)["ipackets"]
+    finally:
+        s.close()
+
+
 def window(sock, seconds):
     """(Mpps sent by port 1, share of port 0's received frames not sent) over `seconds`, 1 s after now."""
     time.sleep(1.0)  # warm-up
-    t0, rx0, tx0 = time.monotonic(), port_stats(sock, 0), port_stats(sock, 1)
+    t0, tx0, rx0 = sample(sock)
     time.sleep(seconds)
-    t1, rx1, tx1 = time.monotonic(), port_stats(sock, 0), port_stats(sock, 1)
-    sent, received = tx1["opackets"] - tx0["opackets"], rx1["ipackets"] - rx0["ipackets"]
+    t1, tx1, rx1 = sample(sock)
+    sent, received = tx1 - tx0, rx1 - rx0
     return sent / (t1 - t0) / 1e6, (1.0 - sent / received) if received else 1.0
 
 
@@ -274,7 +292,8 @@ def compare(a, dp):
     print(f"# ipsecd {ipsecd} vs ipsec-secgw {pkg_version('dpdk-doc')} {mode}, crypto_aesni_mb; lcore {a.lcore}, "
           f"{a.seconds:g} s per run, {a.reps} alternating runs, medians", flush=True)
     print(f"# start: {machine_note()}", flush=True)
-    print(f"{'dir':4} {'alg':4} {'frame':>5} {'ours':>8} {'secgw':>8} {'ratio':>6}  (Mpps; runs ours | secgw)", flush=True)
+    print(f"{'dir':4} {'alg':4} {'frame':>5} {'ours':>8} {'secgw':>8} {'ratio':>6} {'pairs':>6}  "
+          "(Mpps medians, their ratio, median of the per-repetition ratios; runs ours | secgw)", flush=True)
     with tempfile.TemporaryDirectory(prefix="dpsecgw_") as tmp:
         for d in a.dirs.split(","):
             for alg in a.algs.split(","):
@@ -303,7 +322,9 @@ def compare(a, dp):
                                 if lost > 0.01:
                                     notes.append(f"secgw sent only {100 * (1 - lost):.0f}% of what it received")
                     mo, ms = statistics.median(ours), statistics.median(theirs)
+                    pairs = statistics.median(o / t for o, t in zip(ours, theirs) if t)  # back-to-back runs
                     runs = " ".join(f"{x:.2f}" for x in ours) + " | " + " ".join(f"{x:.2f}" for x in theirs)
-                    print(f"{d:4} {alg:4} {size:>5} {mo:8.3f} {ms:8.3f} {mo / ms if ms else float('inf'):6.2f}  ({runs})"
+                    print(f"{d:4} {alg:4} {size:>5} {mo:8.3f} {ms:8.3f} {mo / ms if ms else float('inf'):6.2f} "
+                          f"{pairs:6.2f}  ({runs})"
                           + (f"  {'; '.join(sorted(set(notes)))}" if notes else ""), flush=True)
     print(f"# end: {machine_note()}", flush=True)
