@@ -72,6 +72,18 @@ struct neighbor_note {
 };
 static_assert(sizeof(neighbor_note) == 16);
 
+// Packets of a round waiting for ESP encap, in SA groups handed to one esp::encap_batch, so
+// the crypto of a burst spread over many SAs runs in one multi-buffer pass (pipeline.cpp 6a).
+struct encap_queue {
+    esp::encap_batch batch;
+    std::array<rte_mbuf*, esp::max_burst> mb{};
+    std::array<esp::pkt, esp::max_burst> pk{};
+    std::array<esp::drop_reason, esp::max_burst> res{};
+    std::array<std::uint32_t, esp::max_burst> sa{};  // out_sas index of each packet
+    std::size_t n = 0;
+    std::size_t group_start = 0;  // first packet of the group not yet given to the batch
+};
+
 struct worker {
     explicit worker(unsigned id) : id(id) {}
     unsigned id;  // RCU reader id, index in state::workers
@@ -82,6 +94,7 @@ struct worker {
     rte_ring* handoff = nullptr;  // MP/SC: packets for SAs this worker owns
     rte_ring* notes = nullptr;    // MP/SC: neighbor_note from the other workers
     std::array<tx_buffer, max_workers> to_worker{};  // handoff, flushed once per burst
+    encap_queue encap;
     worker_stats stats;
     std::uint64_t last_age_ms = 0;
     std::uint32_t idle_rounds = 0;

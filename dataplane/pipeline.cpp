@@ -21,7 +21,8 @@
 //     classified by the SPD at once: private side with the out-direction policies (PROTECT ->
 //     6a, BYPASS -> 7, DISCARD -> drop), public side with the in-direction policies
 //     (plaintext matching PROTECT is dropped: it should have come through the tunnel).
-//  6a. Encap, one call per SA for its share of the burst: tunnel MTU check first (DF set:
+//  6a. Encap, the burst's packets grouped by SA and all groups encrypted in one multi-buffer
+//     pass (esp::encap_batch): tunnel MTU check first (DF set:
 //     ICMP "fragmentation needed" with the tunnel MTU back to the sender), TTL-1, optional
 //     TCP MSS clamp, too big without DF: fragmented before encryption (RFC 791), ESP encap;
 //     the outer packet goes to 7 towards the SA's peer.
@@ -392,41 +393,51 @@ void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
     if (tunnel && c.s.cfg.mss_clamp && clamp_tcp_mss(ip, c.s.cfg.mss_clamp)) c.w.stats.mss_clamped.add();
 }
 
-// 6a. Encap, grouped by SA. Too big for the tunnel: DF set, ICMP "fragmentation needed" with
-// the tunnel MTU; otherwise fragmented before encryption (each piece its own ESP packet, so
-// the peer's gateway forwards them and the receiving host reassembles).
+// 6a. Encap, grouped by SA; the groups of all SAs go to one esp::encap_batch so their crypto
+// runs in one multi-buffer pass. Too big for the tunnel: DF set, ICMP "fragmentation needed"
+// with the tunnel MTU; otherwise fragmented before encryption (each piece its own ESP packet,
+// so the peer's gateway forwards them and the receiving host reassembles).
+void encap_close_group(ctx& c, encap_queue& q) {
+    if (q.n > q.group_start) {
+        auto& sa = *c.t.out_sas[q.sa[q.group_start]].sa;
+        const auto k = q.n - q.group_start;
+        q.batch.add(sa, std::span(q.pk.data() + q.group_start, k), std::span(q.res.data() + q.group_start, k));
+    }
+    q.group_start = q.n;
+}
+
+void encap_flush(ctx& c, encap_queue& q) {
+    encap_close_group(c, q);
+    q.batch.run();
+    for (std::size_t i = 0; i < q.n; ++i) {
+        if (q.res[i] != esp::drop_reason::ok) {
+            c.w.stats.esp_drops[esp::index(q.res[i])].add();
+            drop_pkt(c, q.mb[i], drop::outbound_esp_error);
+            continue;
+        }
+        from_pkt(q.mb[i], q.pk[i]);
+        c.w.stats.encapsulated.add();
+        output(c, q.mb[i], c.t.out_sas[q.sa[i]].peer);
+    }
+    q.n = 0;
+    q.group_start = 0;
+}
+
 void encap_stage(ctx& c, burst_lists& l) {
+    auto& q = c.w.encap;
     std::array<bool, burst_size> done{};
-    std::array<rte_mbuf*, burst_size> mb{};
-    std::array<esp::pkt, burst_size> pk{};
-    std::array<esp::drop_reason, burst_size> res{};
     for (std::size_t first = 0; first < l.n_enc; ++first) {
         if (done[first]) continue;
         const auto sa_index = l.enc_sa[first];
         const auto& e = c.t.out_sas[sa_index];
         auto nh = c.t.routes.lookup(e.peer);
         std::uint32_t inner_mtu = nh ? e.inner_mtu(c.s.ports[nh->port].mtu) : 0;
-        std::size_t k = 0;
-        auto encrypt = [&] {
-            if (k == 0) return;
-            e.sa->encap(std::span(pk.data(), k), std::span(res.data(), k));
-            for (std::size_t i = 0; i < k; ++i) {
-                if (res[i] != esp::drop_reason::ok) {
-                    c.w.stats.esp_drops[esp::index(res[i])].add();
-                    drop_pkt(c, mb[i], drop::outbound_esp_error);
-                    continue;
-                }
-                from_pkt(mb[i], pk[i]);
-                c.w.stats.encapsulated.add();
-                output(c, mb[i], e.peer);
-            }
-            k = 0;
-        };
         auto add = [&](rte_mbuf* m) {
-            if (k == mb.size()) encrypt();
-            mb[k] = m;
-            pk[k] = to_pkt(m);
-            ++k;
+            if (q.n == q.mb.size()) encap_flush(c, q);
+            q.mb[q.n] = m;
+            q.pk[q.n] = to_pkt(m);
+            q.sa[q.n] = sa_index;
+            ++q.n;
         };
         for (std::size_t i = first; i < l.n_enc; ++i) {
             if (done[i] || l.enc_sa[i] != sa_index) continue;
@@ -450,8 +461,9 @@ void encap_stage(ctx& c, burst_lists& l) {
             auto n = fragment(c, m, inner_mtu, frags);
             for (std::size_t j = 0; j < n; ++j) add(frags[j]);
         }
-        encrypt();
+        encap_close_group(c, q);
     }
+    if (q.n) encap_flush(c, q);
 }
 
 // 6b. Decap, grouped by SA, then the inbound policy check on the inner packets.

@@ -28,6 +28,8 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(backend_kind backend, enc_alg enc
 
 bool ipsecmb_available() { return detail::ipsecmb_usable(); }
 
+void crypto_ctx::complete_deferred() { detail::ipsecmb_complete_deferred(); }
+
 namespace {
 
 // AES-256-CTR keystream as a CSPRNG (NIST SP 800-90A CTR_DRBG without derivation function, in

@@ -13,5 +13,7 @@ std::unique_ptr<crypto_ctx> make_openssl_ctx(enc_alg enc, std::span<const std::u
 std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
                                              std::span<const std::uint8_t> integ_key, std::string* error);
 bool ipsecmb_usable();
+// Completes the ops queued by encrypt_deferred on this thread's multi-buffer manager.
+void ipsecmb_complete_deferred();
 
 } // namespace esp::detail

@@ -53,6 +53,25 @@ IMB_MGR* thread_mgr() {
     return h.mgr;
 }
 
+// Jobs queued by encrypt_deferred on this thread and not yet returned by the manager. Their
+// user_data is the crypto_op's address with the low bit set (an immediate call's jobs carry
+// their index shifted left by one, so the low bit tells the two apart).
+thread_local std::size_t deferred_pending = 0;
+
+bool is_deferred(const IMB_JOB* job) { return (reinterpret_cast<std::uintptr_t>(job->user_data) & 1u) != 0; }
+
+void complete_deferred_job(IMB_JOB* job) {
+    auto* op = reinterpret_cast<crypto_op*>(reinterpret_cast<std::uintptr_t>(job->user_data) & ~std::uintptr_t(1));
+    op->ok = job->status == IMB_STATUS_COMPLETED;
+    --deferred_pending;
+}
+
+void flush_deferred(IMB_MGR* m) {
+    if (deferred_pending == 0) return;
+    // Immediate calls always flush before returning, so only deferred jobs can be in flight here.
+    while (IMB_JOB* job = IMB_FLUSH_JOB(m)) complete_deferred_job(job);
+}
+
 IMB_HASH_ALG hash_alg(integ_alg a) {
     switch (a) {
     case integ_alg::sha1_96: return IMB_AUTH_HMAC_SHA_1;
@@ -120,6 +139,32 @@ public:
 
     void encrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_ENCRYPT); }
     void decrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_DECRYPT); }
+
+    void encrypt_deferred(std::span<crypto_op> ops) override {
+        IMB_MGR* m = thread_mgr();
+        if (!m) {
+            for (auto& op : ops) op.ok = false;
+            return;
+        }
+        const bool gcm = _mode == IMB_CIPHER_GCM;
+        for (auto& op : ops) {
+            op.ok = false;
+            IMB_JOB* job = IMB_GET_NEXT_JOB(m);
+            fill_job(job, op, IMB_DIR_ENCRYPT, op.tag);
+            if (gcm) {  // salt || explicit IV, built in the op itself: it must outlive the call
+                std::memmove(op.iv.data() + 4, op.iv.data(), 8);
+                std::memcpy(op.iv.data(), _salt.data(), 4);
+                job->iv = op.iv.data();
+            }
+            job->user_data = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(&op) | 1u);
+            ++deferred_pending;
+            job = IMB_SUBMIT_JOB(m);
+            while (job) {
+                complete_deferred_job(job);
+                job = IMB_GET_COMPLETED_JOB(m);
+            }
+        }
+    }
     [[nodiscard]] backend_kind backend() const override { return backend_kind::ipsecmb; }
 
 private:
@@ -164,7 +209,8 @@ private:
     }
 
     void complete(IMB_JOB* job, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
-        const auto i = reinterpret_cast<std::uintptr_t>(job->user_data);
+        if (is_deferred(job)) return complete_deferred_job(job);  // defensive: flushed before
+        const auto i = reinterpret_cast<std::uintptr_t>(job->user_data) >> 1;
         crypto_op& op = ops[i];
         if (job->status != IMB_STATUS_COMPLETED) {
             op.ok = false;
@@ -173,47 +219,56 @@ private:
         op.ok = dir == IMB_DIR_ENCRYPT ? true : CRYPTO_memcmp(_tags[i].data(), op.tag, _icv) == 0;
     }
 
+    // Everything of a job but the user data (and, for GCM, where the nonce lives).
+    void fill_job(IMB_JOB* job, crypto_op& op, IMB_CIPHER_DIRECTION dir, std::uint8_t* tag_out) const {
+        const bool gcm = _mode == IMB_CIPHER_GCM;
+        job->cipher_direction = dir;
+        job->chain_order = dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+        // An empty cipher region (pure HMAC) is not a valid CBC job; ESP never produces one,
+        // but the primitive stays total.
+        job->cipher_mode = (op.len == 0 && !gcm) ? IMB_CIPHER_NULL : _mode;
+        job->hash_alg = _hash;
+        job->enc_keys = _enc_keys;
+        job->dec_keys = _dec_keys;
+        job->key_len_in_bytes = _key_len;
+        job->auth_tag_output = tag_out;
+        job->auth_tag_output_len_in_bytes = _icv;
+        job->msg_len_to_cipher_in_bytes = op.len;
+        if (gcm) {
+            job->iv_len_in_bytes = 12;
+            job->src = op.data;
+            job->dst = op.data;
+            job->cipher_start_src_offset_in_bytes = 0;
+            job->hash_start_src_offset_in_bytes = 0;
+            job->msg_len_to_hash_in_bytes = op.len;
+            job->u.GCM.aad = op.auth;
+            job->u.GCM.aad_len_in_bytes = op.auth_len;
+        } else {
+            job->iv = op.iv.data();
+            job->iv_len_in_bytes = _iv_len;
+            job->src = op.auth;
+            job->dst = op.data;
+            job->cipher_start_src_offset_in_bytes = std::uint64_t(op.data - op.auth);
+            job->hash_start_src_offset_in_bytes = 0;
+            job->msg_len_to_hash_in_bytes = op.auth_len;
+            job->u.HMAC._hashed_auth_key_xor_ipad = _ipad;
+            job->u.HMAC._hashed_auth_key_xor_opad = _opad;
+        }
+    }
+
     void run_chunk(IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        flush_deferred(m);
         const bool gcm = _mode == IMB_CIPHER_GCM;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             crypto_op& op = ops[i];
             IMB_JOB* job = IMB_GET_NEXT_JOB(m);
-            job->cipher_direction = dir;
-            job->chain_order = dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-            // An empty cipher region (pure HMAC) is not a valid CBC job; ESP never produces one,
-            // but the primitive stays total.
-            job->cipher_mode = (op.len == 0 && !gcm) ? IMB_CIPHER_NULL : _mode;
-            job->hash_alg = _hash;
-            job->enc_keys = _enc_keys;
-            job->dec_keys = _dec_keys;
-            job->key_len_in_bytes = _key_len;
-            job->auth_tag_output = dir == IMB_DIR_ENCRYPT ? op.tag : _tags[i].data();
-            job->auth_tag_output_len_in_bytes = _icv;
-            job->msg_len_to_cipher_in_bytes = op.len;
+            fill_job(job, op, dir, dir == IMB_DIR_ENCRYPT ? op.tag : _tags[i].data());
             if (gcm) {
                 std::memcpy(_nonces[i].data(), _salt.data(), 4);  // RFC 4106 4: salt || explicit IV
                 std::memcpy(_nonces[i].data() + 4, op.iv.data(), 8);
                 job->iv = _nonces[i].data();
-                job->iv_len_in_bytes = 12;
-                job->src = op.data;
-                job->dst = op.data;
-                job->cipher_start_src_offset_in_bytes = 0;
-                job->hash_start_src_offset_in_bytes = 0;
-                job->msg_len_to_hash_in_bytes = op.len;
-                job->u.GCM.aad = op.auth;
-                job->u.GCM.aad_len_in_bytes = op.auth_len;
-            } else {
-                job->iv = op.iv.data();
-                job->iv_len_in_bytes = _iv_len;
-                job->src = op.auth;
-                job->dst = op.data;
-                job->cipher_start_src_offset_in_bytes = std::uint64_t(op.data - op.auth);
-                job->hash_start_src_offset_in_bytes = 0;
-                job->msg_len_to_hash_in_bytes = op.auth_len;
-                job->u.HMAC._hashed_auth_key_xor_ipad = _ipad;
-                job->u.HMAC._hashed_auth_key_xor_opad = _opad;
             }
-            job->user_data = reinterpret_cast<void*>(std::uintptr_t(i));
+            job->user_data = reinterpret_cast<void*>(std::uintptr_t(i) << 1);
             job = IMB_SUBMIT_JOB(m);
             while (job) {
                 complete(job, ops, dir);
@@ -252,6 +307,11 @@ private:
 } // namespace
 
 bool ipsecmb_usable() { return thread_mgr() != nullptr; }
+
+void ipsecmb_complete_deferred() {
+    if (deferred_pending == 0) return;
+    if (IMB_MGR* m = thread_mgr()) flush_deferred(m);
+}
 
 std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
                                              std::span<const std::uint8_t> integ_key, std::string* error) {

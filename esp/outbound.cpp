@@ -33,14 +33,14 @@ void fire(const lifetime_callback& cb, lifetime_state& life, std::uint32_t spi, 
 }
 } // namespace detail
 
-namespace {
-
 struct inner_info {
     std::uint32_t len = 0;  // IP length (data_len trimmed to it)
     std::uint8_t tos = 0;   // IPv4 TOS / IPv6 traffic class
     std::uint8_t next_header = 0;  // 4 or 41
     bool df = false;
 };
+
+namespace {
 
 drop_reason parse_inner(const pkt& p, inner_info& info) {
     base::reader r({p.data(), p.data_len});
@@ -72,25 +72,34 @@ drop_reason parse_inner(const pkt& p, inner_info& info) {
     return drop_reason::not_ip;
 }
 
+} // namespace
+
 struct encap_prep {
     inner_info inner;
     std::uint64_t seq = 0;
     std::uint8_t pad = 0;
 };
 
-} // namespace
-
-void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
-
-std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results) {
+// Scratch of one encap pass over at most max_burst packets, of one SA (encap) or of several
+// (encap_batch): per slot the packet's framing plan, its crypto op, tag and AAD.
+struct encap_scratch {
     std::array<encap_prep, max_burst> pr;
     std::array<crypto_op, max_burst> ops;
-    std::array<std::uint8_t, max_burst> which;  // ops[j] belongs to pkts[which[j]]
+    std::array<pkt*, max_burst> pkt_of;
+    std::array<drop_reason*, max_burst> result_of;
     alignas(16) std::array<std::array<std::uint8_t, 64>, max_burst> tags;
     alignas(16) std::array<std::array<std::uint8_t, 16>, max_burst> aad;
     alignas(16) std::array<std::uint8_t, max_burst * 16> ivs_buf;
+    std::size_t used = 0;
+};
 
+void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
+
+// Steps 1-4 for pkts into scratch slots [s.used, s.used + k); returns k (ok packets, whose
+// crypto ops are ready); the others have their result set already.
+std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
     const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
+    const std::size_t first = s.used;
     std::uint64_t pend_bytes = 0, pend_packets = 0;
     std::size_t k = 0;
 
@@ -98,11 +107,12 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
     for (std::size_t i = 0; i < pkts.size(); ++i) {
         if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
         const pkt& p = pkts[i];
-        drop_reason r = p.valid() ? parse_inner(p, pr[i].inner) : drop_reason::not_ip;
+        encap_prep q;
+        drop_reason r = p.valid() ? parse_inner(p, q.inner) : drop_reason::not_ip;
         if (r == drop_reason::ok) {
-            const std::uint32_t len = pr[i].inner.len;
+            const std::uint32_t len = q.inner.len;
             const std::uint8_t pad = std::uint8_t((block - (len + 2) % block) % block);
-            pr[i].pad = pad;
+            q.pad = pad;
             const std::uint64_t total = std::uint64_t(hdr) + len + pad + 2 + icv;
             if (p.data_off < hdr || p.buf_len - p.data_off - len < std::uint32_t(pad) + 2 + icv)
                 r = drop_reason::no_room;
@@ -114,12 +124,15 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
             else if (exhausted || next_seq > seq_limit)
                 r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
             else {
-                pr[i].seq = next_seq;
+                q.seq = next_seq;
                 if (next_seq == seq_limit) exhausted = true;
                 else ++next_seq;
                 pend_bytes += len;
                 ++pend_packets;
-                which[k++] = std::uint8_t(i);
+                const std::size_t slot = first + k++;
+                s.pr[slot] = q;
+                s.pkt_of[slot] = &pkts[i];
+                s.result_of[slot] = &results[i];
             }
         }
         results[i] = r;
@@ -128,12 +141,14 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
     if (k == 0) return 0;
 
     // 3: IVs for the whole burst.
-    if (!aead) ivs->fill({ivs_buf.data(), k * iv_len});
+    std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
+    if (!aead) ivs->fill({ivs_buf, k * iv_len});
 
     // 4: framing.
     for (std::size_t j = 0; j < k; ++j) {
-        pkt& p = pkts[which[j]];
-        const encap_prep& q = pr[which[j]];
+        const std::size_t slot = first + j;
+        pkt& p = *s.pkt_of[slot];
+        const encap_prep& q = s.pr[slot];
         std::uint8_t* inner = p.data();
         std::uint8_t* out = inner - hdr;
         std::uint8_t* esp = out + ip_hdr + udp_hdr;
@@ -149,15 +164,15 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
 
         base::store_be32(esp, spi);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
-        crypto_op& op = ops[j];
+        crypto_op& op = s.ops[slot];
         op.data = inner;
         op.len = ct_len;
-        op.tag = tags[j].data();
+        op.tag = s.tags[slot].data();
         op.ok = false;
         if (aead) {
             base::store_be64(iv, q.seq);
             std::memcpy(op.iv.data(), iv, 8);
-            std::uint8_t* a = aad[j].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
+            std::uint8_t* a = s.aad[slot].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
             base::store_be32(a, spi);
             if (esn) {
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
@@ -168,7 +183,7 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
             op.auth = a;
             op.auth_len = esn ? 12 : 8;
         } else {
-            std::memcpy(iv, ivs_buf.data() + j * iv_len, iv_len);
+            std::memcpy(iv, ivs_buf + j * iv_len, iv_len);
             std::memcpy(op.iv.data(), iv, iv_len);
             op.auth = esp;
             op.auth_len = 8 + iv_len + ct_len;
@@ -210,32 +225,35 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
         p.data_off -= hdr;
         p.data_len = total;
     }
+    s.used += k;
+    return k;
+}
 
-    // 5: crypto for the burst.
-    crypto->encrypt({ops.data(), k});
-
-    // 6: ICV, checksums, counters.
+// Step 6 for slots [first, first + k) once their crypto ran; returns the ok count.
+std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first, std::size_t k) {
+    const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
     std::size_t good = 0;
-    for (std::size_t j = 0; j < k; ++j) {
-        pkt& p = pkts[which[j]];
-        const encap_prep& q = pr[which[j]];
-        if (!ops[j].ok) {
+    for (std::size_t slot = first; slot < first + k; ++slot) {
+        pkt& p = *s.pkt_of[slot];
+        const encap_prep& q = s.pr[slot];
+        const crypto_op& op = s.ops[slot];
+        if (!op.ok) {
             // Restore the caller's view of the inner packet; the buffer's head/tailroom is scratch.
             p.data_off += hdr;
             p.data_len = q.inner.len;
-            results[which[j]] = drop_reason::crypto;
+            *s.result_of[slot] = drop_reason::crypto;
             ++counters.drops[index(drop_reason::crypto)];
             continue;
         }
-        std::memcpy(ops[j].data + ops[j].len, ops[j].tag, icv);
+        std::memcpy(op.data + op.len, op.tag, icv);
         if (udp_hdr && v6) {
             std::uint8_t* out = p.data();
             std::uint8_t* u = out + 40;
             const std::uint32_t ulen = p.data_len - 40;
-            std::uint32_t s = detail::csum_add(0, out + 8, 32);  // RFC 8200 8.1 pseudo-header
-            s += ulen + 17;
-            s = detail::csum_add(s, u, ulen);
-            std::uint16_t c = detail::csum_fold(s);
+            std::uint32_t sum = detail::csum_add(0, out + 8, 32);  // RFC 8200 8.1 pseudo-header
+            sum += ulen + 17;
+            sum = detail::csum_add(sum, u, ulen);
+            std::uint16_t c = detail::csum_fold(sum);
             base::store_be16(u + 6, c == 0 ? 0xffff : c);
         }
         ++counters.packets;
@@ -244,6 +262,15 @@ std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_r
     }
     fire_lifetime();
     return good;
+}
+
+std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results) {
+    encap_scratch s;
+    const std::size_t k = encap_begin(pkts, results, s);
+    if (k == 0) return 0;
+    // 5: crypto for the burst.
+    crypto->encrypt({s.ops.data(), k});
+    return encap_finish(s, 0, k);
 }
 
 sa_result<outbound_sa> outbound_sa::create(const sa_config& cfg) {
@@ -310,6 +337,49 @@ std::size_t outbound_sa::encap(std::span<pkt> pkts, std::span<drop_reason> resul
         good += _impl->encap_chunk(pkts.subspan(b, c), results.subspan(b, c));
     }
     return good;
+}
+
+struct encap_batch::state {
+    struct group {
+        outbound_sa::impl* sa;
+        std::size_t first, k;
+    };
+    encap_scratch scratch;
+    std::array<group, max_burst> groups;
+    std::size_t n_groups = 0;
+};
+
+encap_batch::encap_batch() : _s(std::make_unique<state>()) {}
+encap_batch::~encap_batch() = default;
+
+std::size_t encap_batch::pending() const { return _s->scratch.used; }
+
+void encap_batch::add(outbound_sa& sa, std::span<pkt> pkts, std::span<drop_reason> results) {
+    const std::size_t n = std::min(pkts.size(), results.size());
+    for (std::size_t b = 0; b < n;) {
+        auto& s = *_s;
+        if (s.scratch.used == max_burst || s.n_groups == s.groups.size()) run();
+        const std::size_t c = std::min(max_burst - s.scratch.used, n - b);
+        const std::size_t first = s.scratch.used;
+        const std::size_t k = sa._impl->encap_begin(pkts.subspan(b, c), results.subspan(b, c), s.scratch);
+        if (k) s.groups[s.n_groups++] = {sa._impl.get(), first, k};
+        b += c;
+    }
+}
+
+void encap_batch::run() {
+    auto& s = *_s;
+    for (std::size_t g = 0; g < s.n_groups; ++g) {
+        const auto& gr = s.groups[g];
+        gr.sa->crypto->encrypt_deferred({s.scratch.ops.data() + gr.first, gr.k});
+    }
+    crypto_ctx::complete_deferred();
+    for (std::size_t g = 0; g < s.n_groups; ++g) {
+        const auto& gr = s.groups[g];
+        gr.sa->encap_finish(s.scratch, gr.first, gr.k);
+    }
+    s.n_groups = 0;
+    s.scratch.used = 0;
 }
 
 std::uint32_t outbound_sa::spi() const { return _impl->spi; }

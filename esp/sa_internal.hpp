@@ -55,11 +55,15 @@ struct alignas(64) outbound_hot {
     sa_counters counters;
 };
 
+struct encap_scratch;
+
 struct outbound_sa::impl : outbound_hot {
     std::shared_ptr<iv_source> iv_owner;
     sa_cold cold;
 
     std::size_t encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results);
+    std::size_t encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s);
+    std::size_t encap_finish(encap_scratch& s, std::size_t first, std::size_t k);
     void fire_lifetime();
 };
 

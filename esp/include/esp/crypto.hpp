@@ -51,6 +51,14 @@ public:
     // true by encrypt unless the backend failed).
     virtual void encrypt(std::span<crypto_op> ops) = 0;
     virtual void decrypt(std::span<crypto_op> ops) = 0;
+
+    // Encrypt across SAs (esp::encap_batch): ops of several contexts are queued on this
+    // thread, then complete_deferred() finishes them all, so a multi-buffer backend fills its
+    // lanes with packets of different SAs. Until then the ops, their buffers and their tags
+    // must stay put, and the op's iv may be overwritten. A backend without queues (OpenSSL)
+    // completes the ops at once. Any other call on this thread completes the queue first.
+    virtual void encrypt_deferred(std::span<crypto_op> ops) { encrypt(ops); }
+    static void complete_deferred();
     [[nodiscard]] virtual backend_kind backend() const = 0;
     [[nodiscard]] enc_alg enc() const { return _enc; }
     [[nodiscard]] integ_alg integ() const { return _integ; }

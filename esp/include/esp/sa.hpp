@@ -85,8 +85,34 @@ public:
     struct impl;
 
 private:
+    friend class encap_batch;
     outbound_sa() = default;
     std::unique_ptr<impl> _impl;
+};
+
+// Encap of many SAs' packets with one crypto pass: for a burst spread over many tunnels (a
+// few packets per SA), one encap() per SA would flush the multi-buffer manager each time and
+// leave its lanes nearly empty. add() runs steps 1-4 for an SA's packets at once (sequence
+// numbers, framing); run() queues every op on the thread's manager, completes them together
+// and finishes each packet (step 6). The outcome equals one encap() per add() in that order.
+// Until run() returns, the packets' buffers and the spans given to add() must stay valid; add()
+// runs the batch itself first when max_burst packets are already waiting. One thread only;
+// holds about 20 KB of scratch (allocated once, in the constructor).
+class encap_batch {
+public:
+    encap_batch();
+    ~encap_batch();
+    encap_batch(const encap_batch&) = delete;
+    encap_batch& operator=(const encap_batch&) = delete;
+
+    void add(outbound_sa& sa, std::span<pkt> pkts, std::span<drop_reason> results);
+    void run();
+    [[nodiscard]] std::size_t pending() const;  // packets added and not yet run
+
+    struct state;
+
+private:
+    std::unique_ptr<state> _s;
 };
 
 class inbound_sa {
