@@ -183,7 +183,13 @@ struct raw_mb {
     std::uint8_t nonces[burst][12];
     bool gcm;
     raw_mb(bool g, const std::uint8_t* key, const std::uint8_t* mkey) : gcm(g) {
-        init_mb_mgr_auto(mgr, nullptr);
+        // The code path esp picks (crypto_ipsecmb.cpp): HMAC-SHA-256 on the SSE manager, the only
+        // one using the SHA extensions, when the CPU has them and no AVX-512; else the best one.
+        const auto has = [&](std::uint64_t f) { return (mgr->features & f) == f; };
+        if (!gcm && !std::getenv("ESP_IPSECMB_ARCH") && has(IMB_CPUFLAGS_SSE_T2) && !has(IMB_CPUFLAGS_AVX512))
+            init_mb_mgr_sse(mgr);
+        else
+            init_mb_mgr_auto(mgr, nullptr);
         if (gcm) {
             IMB_AES256_GCM_PRE(mgr, key, &gkey);
         } else {
