@@ -35,6 +35,7 @@ ipsecd, and the medians and the ratio ipsecd/secgw are printed.
 import re
 import threading
 import argparse
+import ctypes
 import json
 import os
 import signal
@@ -51,6 +52,12 @@ KEY_ENC, KEY_AUTH, KEY_GCM = bytes(range(32)), bytes(range(32, 64)), bytes(range
 PRIV_MAC, PUB_MAC, GW_MAC = "02:00:00:00:01:01", "02:00:00:00:02:01", "02:00:00:00:02:fe"
 LOCAL, PEER = "172.16.1.1", "172.16.2.1"
 SCALE = None  # (number of SAs per direction, number of outbound policies) with --scale
+
+
+def die_with_parent():
+    """Popen preexec_fn: the child gets SIGTERM when this script dies, so a killed benchmark does not
+    leave an engine spinning on the lcore with infinite_rx (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def scale_addr(j):
@@ -102,7 +109,7 @@ def start_testpmd(tmp, sock, frame):
            f"--file-prefix=dptp{os.getpid()}", "--log-level=4", f"--vdev=net_memif0,role=server,socket={sock},socket-abstract=no",
            "--", "--forward-mode=txonly", f"--txpkts={frame}", "--tx-ip=10.1.0.5,10.2.0.7",
            f"--eth-peer=0,{PRIV_MAC}", "--auto-start", "--stats-period=1", "--total-num-mbufs=8192"]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     for _ in range(100):
         if os.path.exists(sock):
             return p
@@ -173,7 +180,7 @@ def run_engine(ipsecd, tmp, direction, alg, frame, esp, seconds, lcore, feeder="
     with open(path, "w") as f:
         json.dump(cfg, f)
     p = subprocess.Popen([ipsecd, "--config", path, "--print-counters"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+                         text=True, preexec_fn=die_with_parent)
     lines, err_text = [], []
 
     def read_stderr():

@@ -146,7 +146,7 @@ class secgw_process:
                "--config", f"(0,0,{lcore}),(1,0,{lcore})", "-f", cfg] + (["-l"] if lib else [])
         self.log_path = os.path.join(tmp, "secgw.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=dp.die_with_parent)
         self.sock = telemetry_path(self.prefix)
 
     def fail(self, why):
@@ -219,10 +219,11 @@ def window(sock, seconds):
 
 def run_secgw(binary, tmp, pcap, direction, alg, seconds, lcore, lib, dp):
     p = secgw_process(binary, tmp, pcap, direction, alg, lcore, lib, dp)
-    p.wait_traffic()
-    rate = window(p.sock, seconds)
-    p.stop()
-    return rate
+    try:
+        p.wait_traffic()
+        return window(p.sock, seconds)
+    finally:
+        p.stop()
 
 
 def run_ours(dp, ipsecd, tmp, direction, alg, frame, seconds, lcore, pcap):
@@ -252,9 +253,11 @@ def verify_secgw(binary, tmp, pcap, direction, alg, frame, lcore, lib, dp):
     """A short run into a tx_pcap: the first frames out of secgw must be right (see 4. above)."""
     out_pcap = os.path.join(tmp, "secgw-verify.pcap")
     p = secgw_process(binary, tmp, pcap, direction, alg, lcore, lib, dp, tx_pcap=out_pcap)
-    p.wait_traffic()
-    time.sleep(0.3)
-    p.stop()
+    try:
+        p.wait_traffic()
+        time.sleep(0.3)
+    finally:
+        p.stop()
     pkts = rdpcap(out_pcap, count=64)
     if not pkts:
         sys.exit(f"ipsec-secgw {direction} {alg} {frame}: wrote no frames")
