@@ -393,6 +393,15 @@ void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
     if (tunnel && c.s.cfg.mss_clamp && clamp_tcp_mss(ip, c.s.cfg.mss_clamp)) c.w.stats.mss_clamped.add();
 }
 
+// 5 -> 7 for a BYPASS verdict: forwarded in clear.
+void forward_bypass(ctx& c, rte_mbuf* m) {
+    forward_ttl(c, m, false);
+    c.w.stats.bypassed.add();
+    drop why;
+    auto iv = parse_ipv4(data_of(m), why);
+    output(c, m, iv ? iv->dst : 0);
+}
+
 // 6a. Encap, grouped by SA; the groups of all SAs go to one esp::encap_batch so their crypto
 // runs in one multi-buffer pass. Too big for the tunnel: DF set, ICMP "fragmentation needed"
 // with the tunnel MTU; otherwise fragmented before encryption (each piece its own ESP packet,
@@ -597,11 +606,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         rte_mbuf* m = l.transit[i];
         const auto& v = l.verdicts[i];
         if (v.act == spd::action::bypass) {
-            forward_ttl(c, m, false);
-            c.w.stats.bypassed.add();
-            drop why;
-            auto iv = parse_ipv4(data_of(m), why);
-            output(c, m, iv ? iv->dst : 0);
+            forward_bypass(c, m);
             continue;
         }
         if (!outbound && v.act == spd::action::protect) { drop_pkt(c, m, drop::inbound_unprotected); continue; }
@@ -637,11 +642,7 @@ std::uint32_t drain_handoff(ctx& c) {
             }
             auto v = c.t.spd_out->classify(k);
             if (v.act == spd::action::bypass) {
-                forward_ttl(c, m, false);
-                c.w.stats.bypassed.add();
-                drop why;
-                auto iv = parse_ipv4(data_of(m), why);
-                output(c, m, iv ? iv->dst : 0);
+                forward_bypass(c, m);
                 continue;
             }
             protect_or_forward(c, m, v, l);
