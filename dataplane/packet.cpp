@@ -24,12 +24,13 @@ mac read_mac(base::reader& r) {
 } // namespace
 
 std::optional<eth_view> parse_eth(std::span<const std::uint8_t> frame) {
-    base::reader r(frame);
+    // A fixed 14-byte layout: one length check covers every read (every frame goes through here,
+    // so no per-field reader calls).
+    if (frame.size() < eth_hlen) return std::nullopt;
     eth_view e;
-    e.dst = read_mac(r);
-    e.src = read_mac(r);
-    e.ethertype = r.read_u16();
-    if (!r.ok()) return std::nullopt;
+    std::memcpy(e.dst.data(), frame.data(), 6);
+    std::memcpy(e.src.data(), frame.data() + 6, 6);
+    e.ethertype = load_be16(frame.data() + 12);
     return e;
 }
 

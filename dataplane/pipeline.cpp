@@ -453,16 +453,18 @@ void encap_stage(ctx& c, burst_lists& l) {
             done[i] = true;
             rte_mbuf* m = l.enc[i];
             if (!nh) { drop_pkt(c, m, drop::no_route); continue; }
-            drop why;
-            auto v = parse_ipv4(data_of(m), why);
-            if (!v) { drop_pkt(c, m, why); continue; }
-            if (v->total_len > inner_mtu && v->df) {
+            // Every packet here was validated on its way (process_burst, decap, a hand-over from a
+            // worker that did, or built by us): length and DF straight from the header.
+            const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+            const std::uint32_t total_len = base::load_be16(ip + 2);
+            const bool df = (ip[6] & 0x40) != 0;
+            if (total_len > inner_mtu && df) {
                 send_frag_needed(c, m, std::uint16_t(inner_mtu));
                 drop_pkt(c, m, drop::frag_needed);
                 continue;
             }
             forward_ttl(c, m, true);
-            if (v->total_len <= inner_mtu) {
+            if (total_len <= inner_mtu) {
                 add(m);
                 continue;
             }
