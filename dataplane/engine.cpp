@@ -59,7 +59,6 @@ void setup_port(engine::state& s, std::size_t index) {
     if (p.rx_queues > 1 && (info.flow_type_rss_offloads & want_rss) != 0) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & want_rss;
-        p.rss = true;
     }
     if (int rc = rte_eth_dev_configure(p.id, p.rx_queues, p.tx_queues, &conf); rc != 0)
         throw dpdk_error(pc.device + ": configure", rc);
@@ -135,7 +134,7 @@ void assign_lcores(engine::state& s) {
 
 void create_worker_rings(engine::state& s) {
     for (auto& w : s.workers) {
-        if (s.workers.size() == 1) break;
+        if (s.workers.size() == 1) break;  // one worker: no hand-over, no notes
         auto h = "ipsecd_ho" + std::to_string(w->id), n = "ipsecd_nn" + std::to_string(w->id);
         w->handoff = rte_ring_create(h.c_str(), 2048, int(rte_socket_id()), RING_F_SC_DEQ);
         w->notes = rte_ring_create_elem(n.c_str(), sizeof(neighbor_note), 256, int(rte_socket_id()), RING_F_SC_DEQ);

@@ -35,7 +35,6 @@ struct port_rt {
     // workers' packets for this port go through tx_funnel (MP/SC), sent by worker 0 on queue 0.
     std::uint16_t rx_queues = 1;
     std::uint16_t tx_queues = 1;
-    bool rss = false;
     rte_ring* tx_funnel = nullptr;
 
     [[nodiscard]] bool owns(ipv4 a) const {
