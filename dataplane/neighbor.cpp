@@ -7,18 +7,6 @@ namespace dataplane {
 
 neighbor_table::neighbor_table(std::size_t capacity) : _slots(std::bit_ceil(capacity * 2)) {}
 
-std::size_t neighbor_table::home(std::uint16_t port, ipv4 ip) const {
-    std::uint32_t h = (ip ^ (std::uint32_t(port) << 24)) * 0x9e3779b1u;
-    return (h >> 7) & (_slots.size() - 1);
-}
-
-std::size_t neighbor_table::slot_of(std::uint16_t port, ipv4 ip) const {
-    std::size_t i = home(port, ip);
-    while (_slots[i].st != state::free && !(_slots[i].ip == ip && _slots[i].port == port))
-        i = (i + 1) & (_slots.size() - 1);
-    return i;
-}
-
 neighbor_table::entry* neighbor_table::insert(std::uint16_t port, ipv4 ip) {
     auto i = slot_of(port, ip);
     if (_slots[i].st == state::free) {
@@ -54,11 +42,6 @@ bool neighbor_table::add_static(std::uint16_t port, ipv4 ip, const mac& hw) {
     e->st = state::permanent;
     e->hw = hw;
     return true;
-}
-
-const mac* neighbor_table::lookup(std::uint16_t port, ipv4 ip) const {
-    const auto& e = _slots[slot_of(port, ip)];
-    return e.st == state::reachable || e.st == state::permanent ? &e.hw : nullptr;
 }
 
 neighbor_table::state neighbor_table::state_of(std::uint16_t port, ipv4 ip) const {

@@ -23,23 +23,6 @@ mac read_mac(base::reader& r) {
 }
 } // namespace
 
-std::optional<eth_view> parse_eth(std::span<const std::uint8_t> frame) {
-    // A fixed 14-byte layout: one length check covers every read (every frame goes through here,
-    // so no per-field reader calls).
-    if (frame.size() < eth_hlen) return std::nullopt;
-    eth_view e;
-    std::memcpy(e.dst.data(), frame.data(), 6);
-    std::memcpy(e.src.data(), frame.data() + 6, 6);
-    e.ethertype = load_be16(frame.data() + 12);
-    return e;
-}
-
-void write_eth(std::uint8_t* p, const mac& dst, const mac& src, std::uint16_t ethertype) {
-    std::memcpy(p, dst.data(), 6);
-    std::memcpy(p + 6, src.data(), 6);
-    store_be16(p + 12, ethertype);
-}
-
 std::optional<arp_view> parse_arp(std::span<const std::uint8_t> l3) {
     base::reader r(l3);
     auto hrd = r.read_u16();
@@ -72,63 +55,9 @@ void write_arp_frame(std::uint8_t* p, std::uint16_t op, const mac& eth_dst, cons
     store_be32(a + 24, tpa);
 }
 
-std::uint16_t inet_checksum(std::span<const std::uint8_t> b, std::uint32_t seed) {
-    std::uint64_t sum = seed;
-    std::size_t i = 0;
-    for (; i + 1 < b.size(); i += 2) sum += std::uint32_t(b[i] << 8 | b[i + 1]);
-    if (i < b.size()) sum += std::uint32_t(b[i] << 8);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return std::uint16_t(~sum);
-}
-
 void set_ipv4_checksum(std::uint8_t* ip, std::size_t ihl) {
     store_be16(ip + 10, 0);
     store_be16(ip + 10, inet_checksum({ip, ihl}));
-}
-
-void checksum_adjust(std::uint8_t* csum, std::uint16_t old_word, std::uint16_t new_word) {
-    std::uint32_t sum = std::uint16_t(~load_be16(csum));
-    sum += std::uint16_t(~old_word);
-    sum += new_word;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    store_be16(csum, std::uint16_t(~sum));
-}
-
-void decrement_ttl(std::uint8_t* ip) {
-    std::uint16_t old_word = load_be16(ip + 8);  // TTL and protocol share a 16-bit word
-    ip[8] = std::uint8_t(ip[8] - 1);
-    checksum_adjust(ip + 10, old_word, load_be16(ip + 8));
-}
-
-std::optional<ipv4_view> parse_ipv4(std::span<const std::uint8_t> l3, drop& why) {
-    why = drop::ipv4_malformed;
-    base::reader r(l3);
-    auto vihl = r.read_u8();
-    r.skip(1);  // DSCP/ECN
-    ipv4_view v;
-    v.total_len = r.read_u16();
-    r.skip(2);  // identification
-    auto frag = r.read_u16();
-    v.ttl = r.read_u8();
-    v.proto = r.read_u8();
-    r.skip(2);  // checksum, verified over the whole header below
-    v.src = r.read_u32();
-    v.dst = r.read_u32();
-    if (!r.ok() || (vihl >> 4) != 4) return std::nullopt;
-    v.ihl = std::uint8_t((vihl & 15) * 4);
-    if (v.ihl < 20 || v.total_len < v.ihl || v.total_len > l3.size()) return std::nullopt;
-    if (!r.skip(v.ihl - 20u)) return std::nullopt;
-    if (inet_checksum(l3.first(v.ihl)) != 0) return std::nullopt;
-    v.df = (frag & 0x4000) != 0;
-    v.fragment = (frag & 0x3fff) != 0;
-    if (!v.fragment && (v.proto == proto_tcp || v.proto == proto_udp)) {
-        base::reader l4(l3.subspan(v.ihl, v.total_len - v.ihl));
-        v.sport = l4.read_u16();
-        v.dport = l4.read_u16();
-        v.has_ports = l4.ok();
-    }
-    why = drop::count_;
-    return v;
 }
 
 bool icmp_echo_to_reply(std::span<std::uint8_t> ip, ipv4 reply_src) {

@@ -39,6 +39,7 @@
 // tables are an RCU snapshot, counters are single-writer.
 #include "engine_state.hpp"
 
+#include "dataplane/flow_key.hpp"
 #include "dataplane/packet.hpp"
 
 #include <base/reader.hpp>
@@ -52,6 +53,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <ctime>
 
 namespace dataplane {
@@ -78,7 +80,7 @@ void from_pkt(rte_mbuf* m, const esp::pkt& p) {
 }
 
 // Ours: a port address, a configured VIP or a run-time VIP of the snapshot.
-bool is_local(const ctx& c, ipv4 a) { return c.s.is_local(a) || c.t.is_vip(a); }
+[[gnu::always_inline]] inline bool is_local(const ctx& c, ipv4 a) { return c.s.is_local(a) || c.t.is_vip(a); }
 
 void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
     c.w.stats.drop_one(why);
@@ -297,15 +299,17 @@ void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint
     rte_pktmbuf_free(m);  // a reply: consumed (counted as learned above)
 }
 
+// One burst's lists. The arrays are left uninitialised on purpose (one is built per RX burst,
+// zeroing them cost more than the parsing): only the first n_* entries are ever read.
 struct burst_lists {
-    std::array<rte_mbuf*, burst_size> transit{};
-    std::array<spd::flow_key, burst_size> keys{};
-    std::array<spd::verdict, burst_size> verdicts{};
+    std::array<rte_mbuf*, burst_size> transit;
+    std::array<spd::flow_key, burst_size> keys;
+    std::array<spd::verdict, burst_size> verdicts;
     std::size_t n_transit = 0;
-    std::array<rte_mbuf*, burst_size> enc{};
-    std::array<std::uint32_t, burst_size> enc_sa{};
+    std::array<rte_mbuf*, burst_size> enc;
+    std::array<std::uint32_t, burst_size> enc_sa;
     std::size_t n_enc = 0;
-    std::array<rte_mbuf*, burst_size> esp_in{};
+    std::array<rte_mbuf*, burst_size> esp_in;
     std::size_t n_esp = 0;
 };
 
@@ -397,9 +401,8 @@ void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
 void forward_bypass(ctx& c, rte_mbuf* m) {
     forward_ttl(c, m, false);
     c.w.stats.bypassed.add();
-    drop why;
-    auto iv = parse_ipv4(data_of(m), why);
-    output(c, m, iv ? iv->dst : 0);
+    // Only validated IPv4 packets get a verdict: the destination straight from the header.
+    output(c, m, base::load_be32(rte_pktmbuf_mtod(m, const std::uint8_t*) + 16));
 }
 
 // 6a. Encap, grouped by SA; the groups of all SAs go to one esp::encap_batch so their crypto
@@ -479,7 +482,9 @@ void encap_stage(ctx& c, burst_lists& l) {
 
 // 6b. Decap, grouped by SA, then the inbound policy check on the inner packets.
 void decap_stage(ctx& c, burst_lists& l) {
-    std::array<std::uint32_t, burst_size> sa_of{};
+    if (l.n_esp == 0) return;
+    // Scratch arrays uninitialised like burst_lists: only the first n / k entries are read.
+    std::array<std::uint32_t, burst_size> sa_of;
     std::array<bool, burst_size> done{};
     std::size_t n = 0;
     for (std::size_t i = 0; i < l.n_esp; ++i) {
@@ -506,11 +511,14 @@ void decap_stage(ctx& c, burst_lists& l) {
         l.esp_in[n] = m;
         sa_of[n++] = idx;
     }
-    std::array<rte_mbuf*, burst_size> mb{};
-    std::array<esp::pkt, burst_size> pk{};
-    std::array<esp::drop_reason, burst_size> res{};
-    std::array<spd::flow_key, burst_size> keys{};
-    std::array<spd::verdict, burst_size> verdicts{};
+    std::array<rte_mbuf*, burst_size> mb;
+    std::array<esp::pkt, burst_size> pk;
+    std::array<esp::drop_reason, burst_size> res;
+    std::array<spd::flow_key, burst_size> keys;
+    std::array<spd::verdict, burst_size> verdicts;
+    std::array<ipv4_view, burst_size> inner;
+    std::array<bool, burst_size> inner_ok;
+    std::array<drop, burst_size> inner_why;
     for (std::size_t first = 0; first < n; ++first) {
         if (done[first]) continue;
         const auto sa_index = sa_of[first];
@@ -532,9 +540,17 @@ void decap_stage(ctx& c, burst_lists& l) {
                 continue;
             }
             from_pkt(mb[i], pk[i]);
-            if (spd::extract_flow(data_of(mb[i]), keys[good]) != spd::extract_status::ok) {
+            // A valid inner IPv4 packet is parsed once for both the policy check and forwarding;
+            // anything else (inner IPv6) still gets its policy check, then is dropped below.
+            drop why;
+            inner_ok[good] = parse_ipv4(data_of(mb[i]), inner[good], why);
+            if (inner_ok[good]) {
+                ipv4_flow_key(data_of(mb[i]), inner[good], keys[good]);
+            } else if (spd::extract_flow(data_of(mb[i]), keys[good]) != spd::extract_status::ok) {
                 drop_pkt(c, mb[i], drop::inbound_policy_mismatch);
                 continue;
+            } else {
+                inner_why[good] = why;
             }
             mb[good++] = mb[i];
         }
@@ -546,9 +562,8 @@ void decap_stage(ctx& c, burst_lists& l) {
                 continue;
             }
             c.w.stats.decapsulated.add();
-            drop why;
-            auto v = parse_ipv4(data_of(m), why);
-            if (!v) { drop_pkt(c, m, why); continue; }  // inner IPv6: not forwarded yet
+            if (!inner_ok[i]) { drop_pkt(c, m, inner_why[i]); continue; }  // inner IPv6: not forwarded yet
+            const ipv4_view* v = &inner[i];
             if (is_local(c, v->dst)) {
                 if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
                     c.w.stats.icmp_echo_answered.add();
@@ -579,26 +594,31 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         ps.rx_bytes.add(m->pkt_len);
         if (m->nb_segs != 1) { drop_pkt(c, m, drop::multi_segment); continue; }
         auto frame = data_of(m);
-        auto eth = parse_eth(frame);
-        if (!eth) { drop_pkt(c, m, drop::runt); continue; }
-        if (eth->dst != pr.hw && eth->dst != mac_broadcast) { drop_pkt(c, m, drop::not_for_us); continue; }
-        if (eth->ethertype == ethertype_arp) { handle_arp(c, port, m, frame.subspan(eth_hlen)); continue; }
-        if (eth->ethertype != ethertype_ipv4) { drop_pkt(c, m, drop::unsupported_ethertype); continue; }
+        // The Ethernet header read in place (parse_eth's checks, without building a view).
+        if (frame.size() < eth_hlen) { drop_pkt(c, m, drop::runt); continue; }
+        const std::uint8_t* eth = frame.data();
+        const bool l2_broadcast = std::memcmp(eth, mac_broadcast.data(), 6) == 0;
+        if (!l2_broadcast && std::memcmp(eth, pr.hw.data(), 6) != 0) { drop_pkt(c, m, drop::not_for_us); continue; }
+        const std::uint16_t ethertype = base::load_be16(eth + 12);
+        if (ethertype == ethertype_arp) { handle_arp(c, port, m, frame.subspan(eth_hlen)); continue; }
+        if (ethertype != ethertype_ipv4) { drop_pkt(c, m, drop::unsupported_ethertype); continue; }
         rte_pktmbuf_adj(m, eth_hlen);
         drop why;
-        auto v = parse_ipv4(data_of(m), why);
-        if (!v) { drop_pkt(c, m, why); continue; }
-        if (m->data_len > v->total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v->total_len));
-        if (is_local(c, v->dst)) { local_in(c, port, m, *v, eth->src, l); continue; }
-        if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst) || eth->dst == mac_broadcast) {
+        ipv4_view v;
+        if (!parse_ipv4(data_of(m), v, why)) { drop_pkt(c, m, why); continue; }
+        if (m->data_len > v.total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v.total_len));
+        if (is_local(c, v.dst)) {
+            mac from;
+            std::memcpy(from.data(), eth + 6, 6);
+            local_in(c, port, m, v, from, l);
+            continue;
+        }
+        if (is_multicast_or_broadcast(v.dst) || c.s.is_directed_broadcast(v.dst) || l2_broadcast) {
             drop_pkt(c, m, drop::multicast);
             continue;
         }
-        if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
-        if (spd::extract_flow(data_of(m), l.keys[l.n_transit]) != spd::extract_status::ok) {
-            drop_pkt(c, m, drop::ipv4_malformed);
-            continue;
-        }
+        if (v.ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
+        ipv4_flow_key(data_of(m), v, l.keys[l.n_transit]);
         l.transit[l.n_transit++] = m;
     }
     const bool outbound = pr.role == port_role::private_side;

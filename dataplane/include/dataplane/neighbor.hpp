@@ -92,4 +92,22 @@ private:
     std::size_t _used = 0;
 };
 
+// Per forwarded packet: inline.
+inline std::size_t neighbor_table::home(std::uint16_t port, ipv4 ip) const {
+    std::uint32_t h = (ip ^ (std::uint32_t(port) << 24)) * 0x9e3779b1u;
+    return (h >> 7) & (_slots.size() - 1);
+}
+
+inline std::size_t neighbor_table::slot_of(std::uint16_t port, ipv4 ip) const {
+    std::size_t i = home(port, ip);
+    while (_slots[i].st != state::free && !(_slots[i].ip == ip && _slots[i].port == port))
+        i = (i + 1) & (_slots.size() - 1);
+    return i;
+}
+
+inline const mac* neighbor_table::lookup(std::uint16_t port, ipv4 ip) const {
+    const auto& e = _slots[slot_of(port, ip)];
+    return e.st == state::reachable || e.st == state::permanent ? &e.hw : nullptr;
+}
+
 } // namespace dataplane

@@ -5,8 +5,12 @@
 #include "dataplane/addr.hpp"
 #include "dataplane/drop.hpp"
 
+#include <base/reader.hpp>
+
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -27,8 +31,22 @@ struct eth_view {
     mac src{};
     std::uint16_t ethertype = 0;
 };
-std::optional<eth_view> parse_eth(std::span<const std::uint8_t> frame);
-void write_eth(std::uint8_t* p, const mac& dst, const mac& src, std::uint16_t ethertype);
+// Every received frame goes through here and the IPv4 parse below: they are inline so the
+// pipeline reads the header fields in place instead of building and copying views.
+inline std::optional<eth_view> parse_eth(std::span<const std::uint8_t> frame) {
+    // A fixed 14-byte layout: one length check covers every read.
+    if (frame.size() < eth_hlen) return std::nullopt;
+    std::optional<eth_view> e{std::in_place};
+    std::memcpy(e->dst.data(), frame.data(), 6);
+    std::memcpy(e->src.data(), frame.data() + 6, 6);
+    e->ethertype = base::load_be16(frame.data() + 12);
+    return e;
+}
+inline void write_eth(std::uint8_t* p, const mac& dst, const mac& src, std::uint16_t ethertype) {
+    std::memcpy(p, dst.data(), 6);
+    std::memcpy(p + 6, src.data(), 6);
+    base::store_be16(p + 12, ethertype);
+}
 
 /*  RFC 826 for Ethernet/IPv4:
     hrd(2)=1 pro(2)=0x0800 hln(1)=6 pln(1)=4 op(2) sha(6) spa(4) tha(6) tpa(4)  = 28 bytes */
@@ -59,16 +77,90 @@ struct ipv4_view {
     std::uint16_t dport = 0;
     bool has_ports = false;
 };
-// Validates version, header length, total length against the bytes present (trailing
-// Ethernet padding allowed) and the header checksum.
-std::optional<ipv4_view> parse_ipv4(std::span<const std::uint8_t> l3, drop& why);
-
-std::uint16_t inet_checksum(std::span<const std::uint8_t> b, std::uint32_t seed = 0);
+// RFC 1071 Internet checksum of b, plus `seed` (a partial sum of 16-bit big-endian words, e.g.
+// a pseudo-header). The one's complement sum does not depend on byte order (RFC 1071 2.(B)):
+// 32-bit words are summed as the CPU loads them and the folded sum is put in network order once.
+inline std::uint16_t inet_checksum(std::span<const std::uint8_t> b, std::uint32_t seed = 0) {
+    std::uint64_t sum = 0;
+    const std::uint8_t* p = b.data();
+    std::size_t n = b.size();
+    for (; n >= 4; n -= 4, p += 4) {
+        std::uint32_t w;
+        std::memcpy(&w, p, 4);
+        sum += w;
+    }
+    if (n >= 2) {
+        std::uint16_t w;
+        std::memcpy(&w, p, 2);
+        sum += w;
+        n -= 2;
+        p += 2;
+    }
+    if (n) {  // the odd last byte is the high half of a network-order word
+        const std::uint8_t pad[2] = {*p, 0};
+        std::uint16_t w;
+        std::memcpy(&w, pad, 2);
+        sum += w;
+    }
+    sum = (sum & 0xffffffffu) + (sum >> 32);
+    sum = (sum & 0xffffffffu) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    auto be = std::uint16_t(sum);
+    if constexpr (std::endian::native == std::endian::little) be = std::uint16_t(be >> 8 | be << 8);
+    std::uint64_t total = std::uint64_t(be) + seed;
+    while (total >> 16) total = (total & 0xffff) + (total >> 16);
+    return std::uint16_t(~total);
+}
 void set_ipv4_checksum(std::uint8_t* ip, std::size_t ihl);
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one changed 16-bit word.
-void checksum_adjust(std::uint8_t* csum, std::uint16_t old_word, std::uint16_t new_word);
+inline void checksum_adjust(std::uint8_t* csum, std::uint16_t old_word, std::uint16_t new_word) {
+    std::uint32_t sum = std::uint16_t(~base::load_be16(csum));
+    sum += std::uint16_t(~old_word);
+    sum += new_word;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    base::store_be16(csum, std::uint16_t(~sum));
+}
 // TTL - 1 with the checksum fixed incrementally; caller checked ttl > 1.
-void decrement_ttl(std::uint8_t* ip);
+inline void decrement_ttl(std::uint8_t* ip) {
+    const std::uint16_t old_word = base::load_be16(ip + 8);  // TTL and protocol share a 16-bit word
+    ip[8] = std::uint8_t(ip[8] - 1);
+    checksum_adjust(ip + 10, old_word, base::load_be16(ip + 8));
+}
+
+// Validates version, header length, total length against the bytes present (trailing
+// Ethernet padding allowed) and the header checksum. The fast path fills a view of its own
+// (no optional<> copied around: a struct built by narrow stores and copied by wide loads
+// stalls store forwarding on every packet).
+[[gnu::always_inline]] inline bool parse_ipv4(std::span<const std::uint8_t> l3, ipv4_view& v, drop& why) {
+    why = drop::ipv4_malformed;
+    // The fixed 20 bytes after one length check; options only skipped (and summed).
+    if (l3.size() < 20) return false;
+    const std::uint8_t* p = l3.data();
+    if ((p[0] >> 4) != 4) return false;
+    v.ihl = std::uint8_t((p[0] & 15) * 4);
+    v.total_len = base::load_be16(p + 2);
+    if (v.ihl < 20 || v.total_len < v.ihl || v.total_len > l3.size()) return false;
+    if (inet_checksum(l3.first(v.ihl)) != 0) return false;
+    const std::uint16_t frag = base::load_be16(p + 6);
+    v.ttl = p[8];
+    v.proto = p[9];
+    v.src = base::load_be32(p + 12);
+    v.dst = base::load_be32(p + 16);
+    v.df = (frag & 0x4000) != 0;
+    v.fragment = (frag & 0x3fff) != 0;
+    v.has_ports = !v.fragment && (v.proto == proto_tcp || v.proto == proto_udp) && v.total_len - v.ihl >= 4;
+    v.sport = v.has_ports ? base::load_be16(p + v.ihl) : std::uint16_t(0);
+    v.dport = v.has_ports ? base::load_be16(p + v.ihl + 2) : std::uint16_t(0);
+    why = drop::count_;
+    return true;
+}
+inline std::optional<ipv4_view> parse_ipv4(std::span<const std::uint8_t> l3, drop& why) {
+    ipv4_view v;
+    if (!parse_ipv4(l3, v, why)) return std::nullopt;
+    return v;
+}
 
 // Turns an ICMP echo request (already validated: ours, not a fragment) into the reply in
 // place: swaps addresses, type 8 -> 0, fixes both checksums. false: not a valid echo request.
