@@ -131,6 +131,15 @@ std::unique_ptr<tables> build_tables(const config& c, const dynamic_entries& d) 
         t->in_sas.back().policy_tag += dynamic_tag_base;
     }
     for (const auto& e : d.out_sas) t->out_sas.push_back(e);
+    // The per-packet SPI lookup: a flat open-addressing table (the map above checks duplicates).
+    std::vector<spd::sad_entry> spis;
+    spis.reserve(t->sad.size());
+    for (const auto& [spi, index] : t->sad) spis.push_back({spi, std::nullopt, index});
+    try {
+        t->spi_index = spd::sad(spis);
+    } catch (const std::invalid_argument& e) {
+        throw config_error("sas", e.what());  // SPI 0 (RFC 4303 2.1): the spec parser rejects it first
+    }
     for (std::size_t i = 0; i < d.policies.size(); ++i) {
         auto p = d.policies[i];
         auto key = "dynamic.policies[" + std::to_string(i) + "]";

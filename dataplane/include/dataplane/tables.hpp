@@ -10,6 +10,7 @@
 
 #include <esp/sa.hpp>
 #include <spd/classifier.hpp>
+#include <spd/sad.hpp>
 #include <spd/types.hpp>
 
 #include <atomic>
@@ -78,7 +79,8 @@ struct tables {
     std::unique_ptr<spd::classifier> spd_in;
     std::vector<out_sa_entry> out_sas;  // spd::policy::sa_handle of out policies indexes this
     std::vector<in_sa_entry> in_sas;    // ... of in policies indexes this
-    std::unordered_map<std::uint32_t, std::uint32_t> sad;  // SPI -> in_sas index
+    std::unordered_map<std::uint32_t, std::uint32_t> sad;  // SPI -> in_sas index (building, duplicate checks)
+    spd::sad spi_index;  // the same, for the per-packet lookup
     std::vector<local_address> vips;    // run-time VIPs (beside ports[].ip and ports[].vips)
     // One flag per policy, set by the workers when an outbound packet met that PROTECT policy
     // without an SA (policy_no_sa): the control side's "acquire" (ipsecd initiates a held
@@ -108,10 +110,10 @@ struct tables {
     }
 
     [[nodiscard]] const in_sa_entry* find_inbound(std::uint32_t spi, std::uint32_t& index) const {
-        auto it = sad.find(spi);
-        if (it == sad.end()) return nullptr;
-        index = it->second;
-        return &in_sas[it->second];
+        const auto i = spi_index.lookup(spi);
+        if (i >= in_sas.size()) return nullptr;
+        index = i;
+        return &in_sas[i];
     }
 };
 
