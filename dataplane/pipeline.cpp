@@ -310,7 +310,12 @@ struct burst_lists {
     std::array<std::uint32_t, burst_size> enc_sa;
     std::size_t n_enc = 0;
     std::array<rte_mbuf*, burst_size> esp_in;
+    std::array<std::uint32_t, burst_size> esp_spi;  // read on the way in; 0: decap_stage locates it
     std::size_t n_esp = 0;
+    void add_esp(rte_mbuf* m, std::uint32_t spi) {
+        esp_in[n_esp] = m;
+        esp_spi[n_esp++] = spi;
+    }
 };
 
 void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l);
@@ -375,7 +380,10 @@ void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const m
             return;
         }
         if (dport == port_nat_t && public_side && l.n_esp < l.esp_in.size()) {
-            l.esp_in[l.n_esp++] = m;
+            // RFC 3948 2.2: the SPI right after the UDP header (a keepalive or a runt: located
+            // and counted by decap_stage).
+            const std::size_t udp_payload = std::size_t(v.total_len - v.ihl) - 8u;
+            l.add_esp(m, udp_payload >= 8 ? base::load_be32(ip.data() + v.ihl + 8) : 0);
             return;
         }
         return drop_pkt(c, m, drop::local_unhandled);
@@ -383,7 +391,7 @@ void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const m
     case proto_esp:
         if (v.fragment) return drop_pkt(c, m, drop::ipv4_fragment);
         if (public_side && l.n_esp < l.esp_in.size()) {
-            l.esp_in[l.n_esp++] = m;
+            l.add_esp(m, std::size_t(v.total_len - v.ihl) >= 8u ? base::load_be32(ip.data() + v.ihl) : 0);
             return;
         }
         return drop_pkt(c, m, drop::local_unhandled);
@@ -489,22 +497,28 @@ void decap_stage(ctx& c, burst_lists& l) {
     std::size_t n = 0;
     for (std::size_t i = 0; i < l.n_esp; ++i) {
         rte_mbuf* m = l.esp_in[i];
-        esp::esp_location loc;
-        auto r = esp::locate_esp(to_pkt(m), loc);
-        if (r != esp::drop_reason::ok) {
-            c.w.stats.esp_drops[esp::index(r)].add();
-            drop_pkt(c, m, drop::inbound_esp_error);
-            continue;
+        // The SPI read on the way in, else the full outer parse (hand-overs, short packets);
+        // the SA's decap validates every header field again before trusting any.
+        std::uint32_t spi = l.esp_spi[i];
+        if (spi == 0) {
+            esp::esp_location loc;
+            auto r = esp::locate_esp(to_pkt(m), loc);
+            if (r != esp::drop_reason::ok) {
+                c.w.stats.esp_drops[esp::index(r)].add();
+                drop_pkt(c, m, drop::inbound_esp_error);
+                continue;
+            }
+            spi = loc.spi;
         }
         if (c.nworkers > 1) {
-            auto owner = sa_owner(loc.spi, c.nworkers);
+            auto owner = sa_owner(spi, c.nworkers);
             if (owner != c.w.id) {
                 handoff(c, owner, m, {c.t.generation, 0, handoff_kind::decap});
                 continue;
             }
         }
         std::uint32_t idx = 0;
-        if (!c.t.find_inbound(loc.spi, idx)) {
+        if (!c.t.find_inbound(spi, idx)) {
             drop_pkt(c, m, drop::inbound_no_sa);
             continue;
         }
@@ -651,7 +665,7 @@ std::uint32_t drain_handoff(ctx& c) {
         rte_mbuf* m = pkts[i];
         const auto tag = tag_of(c, m);
         if (tag.kind == handoff_kind::decap) {
-            l.esp_in[l.n_esp++] = m;
+            l.add_esp(m, 0);
         } else if (tag.generation == c.t.generation && tag.sa < c.t.out_sas.size()) {
             l.enc[l.n_enc] = m;
             l.enc_sa[l.n_enc++] = tag.sa;
