@@ -45,6 +45,9 @@ void setup_port(engine::state& s, std::size_t index) {
     p.vips = pc.vips;
     p.mtu = pc.mtu;
     p.subnet_broadcast = pc.ip.subnet().addr | ~pc.ip.subnet().mask();
+    s.special.add(p.ip.addr);
+    s.special.add(p.subnet_broadcast);
+    for (auto v : p.vips) s.special.add(v);
     if (rte_eth_dev_get_port_by_name(pc.device.c_str(), &p.id) != 0)
         throw config_error(key, "no DPDK device '" + pc.device + "' (is it in the eal --vdev/-a list?)");
     if (p.id >= RTE_MAX_ETHPORTS) throw config_error(key, "port id out of range");

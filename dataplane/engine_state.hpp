@@ -117,12 +117,16 @@ struct engine::state {
     bool eal_up = false;
     std::vector<std::string> eal_args;
 
+    address_filter special;  // every port address, port VIP and subnet broadcast (setup_port)
+
     [[nodiscard]] bool is_local(ipv4 a) const {
+        if (!special.maybe(a)) return false;
         for (const auto& p : ports)
             if (p.owns(a)) return true;
         return false;
     }
     [[nodiscard]] bool is_directed_broadcast(ipv4 a) const {
+        if (!special.maybe(a)) return false;
         for (const auto& p : ports)
             if (p.subnet_broadcast == a) return true;
         return false;

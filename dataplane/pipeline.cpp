@@ -601,11 +601,13 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     burst_lists l;
     const auto& pr = c.s.ports[port];
     auto& ps = c.w.stats.ports[port];
+    ps.rx_packets.add(n);
+    std::uint64_t rx_bytes = 0;
+    for (std::uint16_t i = 0; i < n; ++i) rx_bytes += pkts[i]->pkt_len;
+    ps.rx_bytes.add(rx_bytes);
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-        ps.rx_packets.add();
-        ps.rx_bytes.add(m->pkt_len);
         if (m->nb_segs != 1) { drop_pkt(c, m, drop::multi_segment); continue; }
         auto frame = data_of(m);
         // The Ethernet header read in place (parse_eth's checks, without building a view).

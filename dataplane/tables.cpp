@@ -155,6 +155,7 @@ std::unique_ptr<tables> build_tables(const config& c, const dynamic_entries& d) 
         t->policies.push_back(std::move(p));
     }
     t->vips = d.vips;
+    for (const auto& v : t->vips) t->vip_filter.add(v.addr);
     t->no_sa_hit = std::make_unique<std::atomic<std::uint8_t>[]>(t->policies.size());
     t->spd_out = std::make_unique<spd::classifier>(t->policies, spd::direction::out, def);
     t->spd_in = std::make_unique<spd::classifier>(t->policies, spd::direction::in, def);

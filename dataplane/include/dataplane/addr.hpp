@@ -49,4 +49,17 @@ std::string to_string_mac(const mac& m);
 // never routed (ARCHITECTURE.md: tunnels carry unicast only).
 inline bool is_multicast_or_broadcast(ipv4 a) { return a >= 0xe0000000u; }
 
+// A 256-bit set of address hashes, asked before scanning the lists of our own addresses: one
+// load rules out nearly every transit packet's destination. A miss is definite; a hit is only
+// a maybe (the caller then scans).
+class address_filter {
+public:
+    void add(ipv4 a) { _bits[slot(a) >> 6] |= std::uint64_t(1) << (slot(a) & 63); }
+    [[nodiscard]] bool maybe(ipv4 a) const { return (_bits[slot(a) >> 6] >> (slot(a) & 63)) & 1; }
+
+private:
+    static unsigned slot(ipv4 a) { return (a ^ (a >> 8) ^ (a >> 16) ^ (a >> 24)) & 255; }
+    std::array<std::uint64_t, 4> _bits{};
+};
+
 } // namespace dataplane

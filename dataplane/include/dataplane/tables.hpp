@@ -82,6 +82,7 @@ struct tables {
     std::unordered_map<std::uint32_t, std::uint32_t> sad;  // SPI -> in_sas index (building, duplicate checks)
     spd::sad spi_index;  // the same, for the per-packet lookup
     std::vector<local_address> vips;    // run-time VIPs (beside ports[].ip and ports[].vips)
+    address_filter vip_filter;          // of vips (build_tables)
     // One flag per policy, set by the workers when an outbound packet met that PROTECT policy
     // without an SA (policy_no_sa): the control side's "acquire" (ipsecd initiates a held
     // tunnel on traffic). Workers only set it (a relaxed load first, so a flood of such packets
@@ -104,6 +105,7 @@ struct tables {
         return false;
     }
     [[nodiscard]] bool is_vip(ipv4 a) const {
+        if (!vip_filter.maybe(a)) return false;
         for (const auto& v : vips)
             if (v.addr == a) return true;
         return false;
