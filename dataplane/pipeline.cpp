@@ -255,6 +255,30 @@ void output(ctx& c, rte_mbuf* m, ipv4 dst) {
     }
 }
 
+// The last destination output_cached() resolved: the next packet to it (the rest of a burst's
+// bypass verdicts, of one SA's encap flush) skips the route scan and the neighbour probe. Lives
+// for one loop over packets, in which no ARP is handled: neighbour entries only change (or
+// move) on ARP and ageing, so the cached MAC stays the table's current one.
+struct output_cache {
+    ipv4 dst = 0;
+    const mac* hw = nullptr;  // nullptr: nothing cached
+    std::size_t port = 0;
+    std::uint32_t mtu = 0;
+};
+
+void output_cached(ctx& c, rte_mbuf* m, ipv4 dst, output_cache& oc) {
+    if (oc.hw && dst == oc.dst && m->pkt_len <= oc.mtu) return emit_l2(c, oc.port, m, *oc.hw);
+    if (auto nh = c.t.routes.lookup(dst)) {
+        const auto mtu = c.s.ports[nh->port].mtu;
+        const mac* hw = m->pkt_len <= mtu ? c.w.neigh.lookup(nh->port, nh->ip) : nullptr;
+        if (hw) {
+            oc = {dst, hw, nh->port, mtu};
+            return emit_l2(c, nh->port, m, *hw);
+        }
+    }
+    output(c, m, dst);  // no route, too big or unresolved: the full path decides
+}
+
 // Each worker has its own neighbour table: what one learns from ARP, the others are told.
 void tell_other_workers(ctx& c, std::size_t port, ipv4 ip, const mac& hw, bool create) {
     neighbor_note note{ip, std::uint16_t(port), std::uint8_t(create), 0, hw, {}};
@@ -406,11 +430,11 @@ void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
 }
 
 // 5 -> 7 for a BYPASS verdict: forwarded in clear.
-void forward_bypass(ctx& c, rte_mbuf* m) {
+void forward_bypass(ctx& c, rte_mbuf* m, output_cache& oc) {
     forward_ttl(c, m, false);
     c.w.stats.bypassed.add();
     // Only validated IPv4 packets get a verdict: the destination straight from the header.
-    output(c, m, base::load_be32(rte_pktmbuf_mtod(m, const std::uint8_t*) + 16));
+    output_cached(c, m, base::load_be32(rte_pktmbuf_mtod(m, const std::uint8_t*) + 16), oc);
 }
 
 // 6a. Encap, grouped by SA; the groups of all SAs go to one esp::encap_batch so their crypto
@@ -429,6 +453,7 @@ void encap_close_group(ctx& c, encap_queue& q) {
 void encap_flush(ctx& c, encap_queue& q) {
     encap_close_group(c, q);
     q.batch.run();
+    output_cache oc;
     for (std::size_t i = 0; i < q.n; ++i) {
         if (q.res[i] != esp::drop_reason::ok) {
             c.w.stats.esp_drops[esp::index(q.res[i])].add();
@@ -437,7 +462,7 @@ void encap_flush(ctx& c, encap_queue& q) {
         }
         from_pkt(q.mb[i], q.pk[i]);
         c.w.stats.encapsulated.add();
-        output(c, q.mb[i], c.t.out_sas[q.sa[i]].peer);
+        output_cached(c, q.mb[i], c.t.out_sas[q.sa[i]].peer, oc);
     }
     q.n = 0;
     q.group_start = 0;
@@ -640,11 +665,12 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     const bool outbound = pr.role == port_role::private_side;
     const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
     cls.classify(std::span<const spd::flow_key>(l.keys.data(), l.n_transit), std::span(l.verdicts.data(), l.n_transit));
+    output_cache oc;
     for (std::size_t i = 0; i < l.n_transit; ++i) {
         rte_mbuf* m = l.transit[i];
         const auto& v = l.verdicts[i];
         if (v.act == spd::action::bypass) {
-            forward_bypass(c, m);
+            forward_bypass(c, m, oc);
             continue;
         }
         if (!outbound && v.act == spd::action::protect) { drop_pkt(c, m, drop::inbound_unprotected); continue; }
@@ -680,7 +706,8 @@ std::uint32_t drain_handoff(ctx& c) {
             }
             auto v = c.t.spd_out->classify(k);
             if (v.act == spd::action::bypass) {
-                forward_bypass(c, m);
+                output_cache oc;
+                forward_bypass(c, m, oc);
                 continue;
             }
             protect_or_forward(c, m, v, l);
