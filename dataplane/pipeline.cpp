@@ -558,6 +558,7 @@ void decap_stage(ctx& c, burst_lists& l) {
     std::array<ipv4_view, burst_size> inner;
     std::array<bool, burst_size> inner_ok;
     std::array<drop, burst_size> inner_why;
+    output_cache oc;
     for (std::size_t first = 0; first < n; ++first) {
         if (done[first]) continue;
         const auto sa_index = sa_of[first];
@@ -615,7 +616,7 @@ void decap_stage(ctx& c, burst_lists& l) {
             if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst)) { drop_pkt(c, m, drop::multicast); continue; }
             if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
             forward_ttl(c, m, true);
-            output(c, m, v->dst);
+            output_cached(c, m, v->dst, oc);
         }
     }
     l.n_esp = 0;
