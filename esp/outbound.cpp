@@ -74,63 +74,83 @@ drop_reason parse_inner(const pkt& p, inner_info& info) {
 
 } // namespace
 
-struct encap_prep {
-    inner_info inner;
-    std::uint64_t seq = 0;
-    std::uint8_t pad = 0;
+struct encap_prep {  // no initialisers: scratch slots are written before they are read
+    std::uint64_t seq;
+    std::uint32_t len;  // inner IP length
+    std::uint8_t pad;
+    std::uint8_t next_header;  // 4 or 41
+    std::uint8_t tos;          // inner IPv4 TOS / IPv6 traffic class
+    bool df;                   // inner DF (always for IPv6)
 };
 
 // Scratch of one encap pass over at most max_burst packets, of one SA (encap) or of several
 // (encap_batch): per slot the packet's framing plan, its crypto op, tag and AAD.
 struct encap_scratch {
-    std::array<encap_prep, max_burst> pr;
-    std::array<crypto_op, max_burst> ops;
-    std::array<pkt*, max_burst> pkt_of;
-    std::array<drop_reason*, max_burst> result_of;
-    alignas(16) std::array<std::array<std::uint8_t, 64>, max_burst> tags;
-    alignas(16) std::array<std::array<std::uint8_t, 16>, max_burst> aad;
-    alignas(16) std::array<std::uint8_t, max_burst * 16> ivs_buf;
+    detail::uninit_array<encap_prep, max_burst> pr;
+    detail::uninit_array<crypto_op, max_burst> ops;
+    detail::uninit_array<pkt*, max_burst> pkt_of;
+    detail::uninit_array<drop_reason*, max_burst> result_of;
+    alignas(16) detail::uninit_array<std::array<std::uint8_t, 64>, max_burst> tags;
+    alignas(16) detail::uninit_array<std::array<std::uint8_t, 16>, max_burst> aad;
+    alignas(16) detail::uninit_array<std::uint8_t, max_burst * 16> ivs_buf;
     std::size_t used = 0;
 };
+
+namespace {
+
+// RFC 4303 2.4 default padding 1, 2, 3, ...: written 16 bytes at once when the buffer has room.
+constexpr std::array<std::uint8_t, 16> pad_pattern{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+} // namespace
 
 void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
 
 // Steps 1-4 for pkts into scratch slots [s.used, s.used + k); returns k (ok packets, whose
 // crypto ops are ready); the others have their result set already.
 std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
-    const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
+    const std::uint32_t hdr_len = hdr;
+    const std::uint32_t tail_fixed = 2u + icv;
+    const std::uint32_t block_mask = std::uint32_t(block) - 1;  // block sizes are powers of two
     const std::size_t first = s.used;
-    std::uint64_t pend_bytes = 0, pend_packets = 0;
+    const lifetime_limits hard = life.hard;
+    const bool hard_limited = hard.bytes != 0 || hard.packets != 0;
+    std::uint64_t bytes = counters.bytes, packets = counters.packets;
+    std::uint64_t seq = next_seq;
+    const std::uint64_t limit = seq_limit;
+    bool ex = exhausted;
     std::size_t k = 0;
 
     // 1 + 2: validate, size, lifetime, sequence number reservation.
     for (std::size_t i = 0; i < pkts.size(); ++i) {
         if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
         const pkt& p = pkts[i];
-        encap_prep q;
-        drop_reason r = p.valid() ? parse_inner(p, q.inner) : drop_reason::not_ip;
+        inner_info in;
+        drop_reason r = p.valid() ? parse_inner(p, in) : drop_reason::not_ip;
         if (r == drop_reason::ok) {
-            const std::uint32_t len = q.inner.len;
-            const std::uint8_t pad = std::uint8_t((block - (len + 2) % block) % block);
-            q.pad = pad;
-            const std::uint64_t total = std::uint64_t(hdr) + len + pad + 2 + icv;
-            if (p.data_off < hdr || p.buf_len - p.data_off - len < std::uint32_t(pad) + 2 + icv)
+            const std::uint32_t len = in.len;
+            const std::uint32_t pad = (0u - (len + 2)) & block_mask;
+            const std::uint64_t total = std::uint64_t(hdr_len) + len + pad + tail_fixed;
+            if (p.data_off < hdr_len || p.buf_len - p.data_off - len < pad + tail_fixed)
                 r = drop_reason::no_room;
             else if (total - (v6 ? 40 : 0) > 0xffff)
                 r = drop_reason::too_big;
-            else if (life.hard_fired ||
-                     lifetime_state::reached(life.hard, counters.bytes + pend_bytes, counters.packets + pend_packets))
+            else if (life.hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
                 r = drop_reason::lifetime;
-            else if (exhausted || next_seq > seq_limit)
+            else if (ex || seq > limit)
                 r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
             else {
-                q.seq = next_seq;
-                if (next_seq == seq_limit) exhausted = true;
-                else ++next_seq;
-                pend_bytes += len;
-                ++pend_packets;
                 const std::size_t slot = first + k++;
-                s.pr[slot] = q;
+                encap_prep& q = s.pr[slot];
+                q.seq = seq;
+                q.len = len;
+                q.pad = std::uint8_t(pad);
+                q.next_header = in.next_header;
+                q.tos = in.tos;
+                q.df = in.df;
+                if (seq == limit) ex = true;
+                else ++seq;
+                bytes += len;
+                ++packets;
                 s.pkt_of[slot] = &pkts[i];
                 s.result_of[slot] = &results[i];
             }
@@ -138,6 +158,8 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         results[i] = r;
         if (r != drop_reason::ok) ++counters.drops[index(r)];
     }
+    next_seq = seq;
+    exhausted = ex;
     if (k == 0) return 0;
 
     // 3: IVs for the whole burst.
@@ -150,30 +172,36 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         pkt& p = *s.pkt_of[slot];
         const encap_prep& q = s.pr[slot];
         std::uint8_t* inner = p.data();
-        std::uint8_t* out = inner - hdr;
+        std::uint8_t* out = inner - hdr_len;
         std::uint8_t* esp = out + ip_hdr + udp_hdr;
         std::uint8_t* iv = esp + 8;
-        std::uint8_t* trailer = inner + q.inner.len;
-        for (std::uint8_t b = 0; b < q.pad; ++b) trailer[b] = std::uint8_t(b + 1);  // RFC 4303 2.4
+        const std::uint8_t tos = q.tos;
+        std::uint8_t* trailer = inner + q.len;
+        if (p.buf_len - p.data_off - q.len >= pad_pattern.size()) {
+            std::memcpy(trailer, pad_pattern.data(), pad_pattern.size());  // RFC 4303 2.4; excess lands in the ICV
+        } else {
+            for (std::uint8_t b = 0; b < q.pad; ++b) trailer[b] = std::uint8_t(b + 1);
+        }
         trailer[q.pad] = q.pad;
-        trailer[q.pad + 1] = q.inner.next_header;
-        const std::uint32_t ct_len = q.inner.len + q.pad + 2;
+        trailer[q.pad + 1] = q.next_header;
+        const std::uint32_t ct_len = q.len + q.pad + 2;
         std::uint8_t* icvp = inner + ct_len;
         const std::uint32_t esp_len = 8 + iv_len + ct_len + icv;
         const std::uint32_t total = std::uint32_t(ip_hdr) + udp_hdr + esp_len;
 
-        base::store_be32(esp, spi);
+        // Outer IP [+UDP] + SPI from the template; seq and IV overwrite what it copied beyond.
+        if (!v6) std::memcpy(out, tmpl.data(), 32);
+        else std::memcpy(out, tmpl.data(), 56);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
         crypto_op& op = s.ops[slot];
         op.data = inner;
         op.len = ct_len;
-        op.tag = s.tags[slot].data();
         op.ok = false;
         if (aead) {
             base::store_be64(iv, q.seq);
             std::memcpy(op.iv.data(), iv, 8);
             std::uint8_t* a = s.aad[slot].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
-            base::store_be32(a, spi);
+            std::memcpy(a, esp, 4);
             if (esn) {
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(q.seq));
@@ -182,47 +210,48 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             }
             op.auth = a;
             op.auth_len = esn ? 12 : 8;
+            op.tag = icvp;  // the tag goes straight to its place: the AAD lives elsewhere
         } else {
-            std::memcpy(iv, ivs_buf + j * iv_len, iv_len);
-            std::memcpy(op.iv.data(), iv, iv_len);
+            if (iv_len == 16) {
+                std::memcpy(iv, ivs_buf + j * 16, 16);
+                std::memcpy(op.iv.data(), iv, 16);
+            } else {
+                std::memcpy(iv, ivs_buf + j * iv_len, 8);
+                std::memcpy(op.iv.data(), iv, 8);
+            }
             op.auth = esp;
             op.auth_len = 8 + iv_len + ct_len;
             if (esn) {
+                // seq_hi sits where the ICV goes (authenticated, not sent): the tag is computed
+                // into scratch and copied over it afterwards.
                 base::store_be32(icvp, std::uint32_t(q.seq >> 32));
                 op.auth_len += 4;
+                op.tag = s.tags[slot].data();
+            } else {
+                op.tag = icvp;  // right after the authenticated region, overlapping nothing
             }
         }
 
         if (udp_hdr) {
             std::uint8_t* u = out + ip_hdr;
-            base::store_be16(u, natt_sport);
-            base::store_be16(u + 2, natt_dport);
-            base::store_be16(u + 4, std::uint16_t(8 + esp_len));
-            base::store_be16(u + 6, 0);  // IPv4: zero (RFC 3948 2.1); IPv6: filled after crypto
+            base::store_be16(u + 4, std::uint16_t(8 + esp_len));  // ports from the template, checksum 0
         }
-        const std::uint8_t proto = udp_hdr ? 17 : 50;
         if (!v6) {
-            bool df_bit = df == df_policy::set || (df == df_policy::copy && q.inner.df);
-            out[0] = 0x45;
-            out[1] = q.inner.tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
+            // RFC 1071 incremental: template words + the per-packet ones (TOS, length, ID, DF).
+            const std::uint16_t id = ip_id++;
+            const bool df_bit = df == df_policy::set || (df == df_policy::copy && q.df);
+            const std::uint32_t frag = df_bit ? 0x4000u : 0u;
+            out[1] = tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
             base::store_be16(out + 2, std::uint16_t(total));
-            base::store_be16(out + 4, ip_id++);
-            base::store_be16(out + 6, df_bit ? 0x4000 : 0);
-            out[8] = ttl;
-            out[9] = proto;
-            base::store_be16(out + 10, 0);
-            std::memcpy(out + 12, src.data(), 4);
-            std::memcpy(out + 16, dst.data(), 4);
-            base::store_be16(out + 10, detail::csum_fold(detail::csum_add(0, out, 20)));
+            base::store_be16(out + 4, id);
+            base::store_be16(out + 6, std::uint16_t(frag));
+            const std::uint32_t sum = tmpl_sum + tos + total + id + frag;
+            base::store_be16(out + 10, detail::csum_fold(sum));
         } else {
-            base::store_be32(out, 0x60000000u | std::uint32_t(q.inner.tos) << 20);
+            base::store_be32(out, 0x60000000u | std::uint32_t(tos) << 20);
             base::store_be16(out + 4, std::uint16_t(total - 40));
-            out[6] = proto;
-            out[7] = ttl;
-            std::memcpy(out + 8, src.data(), 16);
-            std::memcpy(out + 24, dst.data(), 16);
         }
-        p.data_off -= hdr;
+        p.data_off -= hdr_len;
         p.data_len = total;
     }
     s.used += k;
@@ -231,21 +260,22 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
 
 // Step 6 for slots [first, first + k) once their crypto ran; returns the ok count.
 std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first, std::size_t k) {
-    const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
+    const std::uint32_t hdr_len = hdr;
     std::size_t good = 0;
+    std::uint64_t bytes = 0;
     for (std::size_t slot = first; slot < first + k; ++slot) {
         pkt& p = *s.pkt_of[slot];
         const encap_prep& q = s.pr[slot];
         const crypto_op& op = s.ops[slot];
         if (!op.ok) {
             // Restore the caller's view of the inner packet; the buffer's head/tailroom is scratch.
-            p.data_off += hdr;
-            p.data_len = q.inner.len;
+            p.data_off += hdr_len;
+            p.data_len = q.len;
             *s.result_of[slot] = drop_reason::crypto;
             ++counters.drops[index(drop_reason::crypto)];
             continue;
         }
-        std::memcpy(op.data + op.len, op.tag, icv);
+        if (esn && !aead) detail::copy_icv(op.data + op.len, op.tag, icv);
         if (udp_hdr && v6) {
             std::uint8_t* out = p.data();
             std::uint8_t* u = out + 40;
@@ -256,13 +286,46 @@ std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first,
             std::uint16_t c = detail::csum_fold(sum);
             base::store_be16(u + 6, c == 0 ? 0xffff : c);
         }
-        ++counters.packets;
-        counters.bytes += q.inner.len;
+        bytes += q.len;
         ++good;
     }
-    fire_lifetime();
+    counters.packets += good;
+    counters.bytes += bytes;
+    if ((life.soft.bytes | life.soft.packets | life.hard.bytes | life.hard.packets) != 0) fire_lifetime();
     return good;
 }
+
+namespace {
+
+// The per-SA part of every outer header (RFC 791 / RFC 8200, RFC 3948 2.1, RFC 4303 2.1): the
+// per-packet fields (TOS/traffic class, lengths, IP ID, DF, checksum) stay zero here.
+void build_template(outbound_sa::impl& im, const sa_config& cfg) {
+    auto& t = im.tmpl;
+    t.fill(0);
+    const std::uint8_t proto = im.udp_hdr ? 17 : 50;
+    if (!im.v6) {
+        t[0] = 0x45;
+        t[8] = im.ttl;
+        t[9] = proto;
+        std::memcpy(&t[12], cfg.src.bytes.data(), 4);
+        std::memcpy(&t[16], cfg.dst.bytes.data(), 4);
+        im.tmpl_sum = detail::csum_add(0, t.data(), 20);  // checksum field is zero
+    } else {
+        t[0] = 0x60;
+        t[6] = proto;
+        t[7] = im.ttl;
+        std::memcpy(&t[8], cfg.src.bytes.data(), 16);
+        std::memcpy(&t[24], cfg.dst.bytes.data(), 16);
+    }
+    std::uint8_t* u = &t[im.ip_hdr];
+    if (cfg.natt) {
+        base::store_be16(u, cfg.natt->sport);
+        base::store_be16(u + 2, cfg.natt->dport);
+    }
+    base::store_be32(u + im.udp_hdr, im.spi);
+}
+
+} // namespace
 
 std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results) {
     encap_scratch s;
@@ -302,14 +365,10 @@ sa_result<outbound_sa> outbound_sa::create(const sa_config& cfg) {
     im->v6 = cfg.src.is_v6();
     im->ip_hdr = im->v6 ? 40 : 20;
     im->udp_hdr = cfg.natt ? 8 : 0;
-    if (cfg.natt) {
-        im->natt_sport = cfg.natt->sport;
-        im->natt_dport = cfg.natt->dport;
-    }
     im->ttl = cfg.ttl;
     im->df = cfg.df;
-    im->src = cfg.src.bytes;
-    im->dst = cfg.dst.bytes;
+    im->hdr = std::uint16_t(im->ip_hdr + im->udp_hdr + 8 + im->iv_len);
+    build_template(*im, cfg);
     im->life.soft = cfg.soft;
     im->life.hard = cfg.hard;
     im->cold.on_lifetime = cfg.on_lifetime;
@@ -321,10 +380,10 @@ sa_result<outbound_sa> outbound_sa::create(const sa_config& cfg) {
     return res;
 }
 
-// The fields every packet touches fit in the first two cache lines.
-// Per-packet fields then counters: five cache lines, nothing else is touched per burst.
+// The fields every packet touches (with the header template and the lifetime limits) fit in
+// the first three cache lines; then the counters: five lines, nothing else is touched per burst.
 static_assert(std::is_standard_layout_v<outbound_hot>);
-static_assert(offsetof(outbound_hot, counters) <= 128, "outbound per-packet fields grew beyond two cache lines");
+static_assert(offsetof(outbound_hot, counters) <= 160, "outbound per-packet fields grew beyond 2.5 cache lines");
 static_assert(sizeof(outbound_hot) <= 320, "outbound hot SA grew unexpectedly");
 
 outbound_sa::~outbound_sa() = default;
