@@ -42,29 +42,25 @@ struct inner_info {
 
 namespace {
 
+// The inner header fields encap needs, loaded directly after one length check per version.
 drop_reason parse_inner(const pkt& p, inner_info& info) {
-    base::reader r({p.data(), p.data_len});
-    const std::uint8_t b0 = r.read_u8();
-    if (!r.ok()) return drop_reason::not_ip;
-    if (b0 >> 4 == 4) {
-        const std::uint32_t ihl = (b0 & 15u) * 4;
-        info.tos = r.read_u8();
-        const std::uint16_t total = r.read_u16();
-        r.skip(2);
-        const std::uint16_t frag = r.read_u16();
-        if (!r.ok() || ihl < 20 || total < ihl || total > p.data_len) return drop_reason::not_ip;
+    const std::uint8_t* d = p.data();
+    const std::uint32_t n = p.data_len;
+    if (n >= 8 && d[0] >> 4 == 4) {  // version/IHL, TOS, total length, ID, flags/fragment offset
+        const std::uint32_t ihl = (d[0] & 15u) * 4;
+        const std::uint32_t total = base::load_be16(d + 2);
+        if (ihl < 20 || total < ihl || total > n) return drop_reason::not_ip;
         info.len = total;
-        info.df = (frag & 0x4000) != 0;
+        info.tos = d[1];
+        info.df = (d[6] & 0x40) != 0;
         info.next_header = 4;
         return drop_reason::ok;
     }
-    if (b0 >> 4 == 6) {
-        const std::uint8_t b1 = r.read_u8();
-        r.skip(2);
-        const std::uint16_t plen = r.read_u16();
-        if (!r.ok() || std::uint32_t(plen) + 40 > p.data_len) return drop_reason::not_ip;
-        info.len = std::uint32_t(plen) + 40;
-        info.tos = std::uint8_t((b0 & 15u) << 4 | b1 >> 4);
+    if (n >= 6 && d[0] >> 4 == 6) {  // version/traffic class/flow label, payload length
+        const std::uint32_t len = std::uint32_t(base::load_be16(d + 4)) + 40;
+        if (len > n) return drop_reason::not_ip;
+        info.len = len;
+        info.tos = std::uint8_t((d[0] & 15u) << 4 | d[1] >> 4);
         info.df = true;  // IPv6 is never fragmented in transit: keep PMTU semantics (RFC 4301 8.1)
         info.next_header = 41;
         return drop_reason::ok;
@@ -120,57 +116,8 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
     bool ex = exhausted;
     std::size_t k = 0;
 
-    // 1 + 2: validate, size, lifetime, sequence number reservation.
-    for (std::size_t i = 0; i < pkts.size(); ++i) {
-        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
-        const pkt& p = pkts[i];
-        inner_info in;
-        drop_reason r = p.valid() ? parse_inner(p, in) : drop_reason::not_ip;
-        if (r == drop_reason::ok) {
-            const std::uint32_t len = in.len;
-            const std::uint32_t pad = (0u - (len + 2)) & block_mask;
-            const std::uint64_t total = std::uint64_t(hdr_len) + len + pad + tail_fixed;
-            if (p.data_off < hdr_len || p.buf_len - p.data_off - len < pad + tail_fixed)
-                r = drop_reason::no_room;
-            else if (total - (v6 ? 40 : 0) > 0xffff)
-                r = drop_reason::too_big;
-            else if (life.hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
-                r = drop_reason::lifetime;
-            else if (ex || seq > limit)
-                r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
-            else {
-                const std::size_t slot = first + k++;
-                encap_prep& q = s.pr[slot];
-                q.seq = seq;
-                q.len = len;
-                q.pad = std::uint8_t(pad);
-                q.next_header = in.next_header;
-                q.tos = in.tos;
-                q.df = in.df;
-                if (seq == limit) ex = true;
-                else ++seq;
-                bytes += len;
-                ++packets;
-                s.pkt_of[slot] = &pkts[i];
-                s.result_of[slot] = &results[i];
-            }
-        }
-        results[i] = r;
-        if (r != drop_reason::ok) ++counters.drops[index(r)];
-    }
-    next_seq = seq;
-    exhausted = ex;
-    if (k == 0) return 0;
-
-    // 3: IVs for the whole burst.
-    std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
-    if (!aead) ivs->fill({ivs_buf, k * iv_len});
-
-    // 4: framing.
-    for (std::size_t j = 0; j < k; ++j) {
-        const std::size_t slot = first + j;
-        pkt& p = *s.pkt_of[slot];
-        const encap_prep& q = s.pr[slot];
+    // 4: framing of one packet (slot) with its plan q; cbc_iv: its IV (CBC only).
+    auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot, const std::uint8_t* cbc_iv) __attribute__((always_inline)) {
         std::uint8_t* inner = p.data();
         std::uint8_t* out = inner - hdr_len;
         std::uint8_t* esp = out + ip_hdr + udp_hdr;
@@ -201,7 +148,7 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             base::store_be64(iv, q.seq);
             std::memcpy(op.iv.data(), iv, 8);
             std::uint8_t* a = s.aad[slot].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
-            std::memcpy(a, esp, 4);
+            base::store_be32(a, spi);
             if (esn) {
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(q.seq));
@@ -213,11 +160,11 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             op.tag = icvp;  // the tag goes straight to its place: the AAD lives elsewhere
         } else {
             if (iv_len == 16) {
-                std::memcpy(iv, ivs_buf + j * 16, 16);
-                std::memcpy(op.iv.data(), iv, 16);
+                std::memcpy(iv, cbc_iv, 16);
+                std::memcpy(op.iv.data(), cbc_iv, 16);
             } else {
-                std::memcpy(iv, ivs_buf + j * iv_len, 8);
-                std::memcpy(op.iv.data(), iv, 8);
+                std::memcpy(iv, cbc_iv, 8);
+                std::memcpy(op.iv.data(), cbc_iv, 8);
             }
             op.auth = esp;
             op.auth_len = 8 + iv_len + ct_len;
@@ -253,7 +200,54 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         }
         p.data_off -= hdr_len;
         p.data_len = total;
+    };
+
+    // 1 + 2: validate, size, lifetime, sequence number reservation.
+    for (std::size_t i = 0; i < pkts.size(); ++i) {
+        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
+        const pkt& p = pkts[i];
+        inner_info in;
+        drop_reason r = p.valid() ? parse_inner(p, in) : drop_reason::not_ip;
+        if (r == drop_reason::ok) {
+            const std::uint32_t len = in.len;
+            const std::uint32_t pad = (0u - (len + 2)) & block_mask;
+            const std::uint64_t total = std::uint64_t(hdr_len) + len + pad + tail_fixed;
+            if (p.data_off < hdr_len || p.buf_len - p.data_off - len < pad + tail_fixed)
+                r = drop_reason::no_room;
+            else if (total - (v6 ? 40 : 0) > 0xffff)
+                r = drop_reason::too_big;
+            else if (life.hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
+                r = drop_reason::lifetime;
+            else if (ex || seq > limit)
+                r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
+            else {
+                const std::size_t slot = first + k++;
+                const encap_prep q{seq, len, std::uint8_t(pad), in.next_header, in.tos, in.df};
+                s.pr[slot] = q;
+                if (seq == limit) ex = true;
+                else ++seq;
+                bytes += len;
+                ++packets;
+                s.pkt_of[slot] = &pkts[i];
+                s.result_of[slot] = &results[i];
+                if (aead) frame(pkts[i], q, slot, nullptr);  // GCM: IV = sequence number, frame at once
+            }
+        }
+        results[i] = r;
+        if (r != drop_reason::ok) ++counters.drops[index(r)];
     }
+    next_seq = seq;
+    exhausted = ex;
+    if (k == 0) return 0;
+
+    // 3 + 4 for CBC: IVs for the whole burst, then framing.
+    if (!aead) {
+        std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
+        ivs->fill({ivs_buf, k * iv_len});
+        for (std::size_t j = 0; j < k; ++j)
+            frame(*s.pkt_of[first + j], s.pr[first + j], first + j, ivs_buf + j * iv_len);
+    }
+
     s.used += k;
     return k;
 }
