@@ -22,40 +22,45 @@
 
 namespace esp {
 
+namespace {
+
+// Fast path of locate_esp for the common shape: IPv4 without options, not a fragment, ESP or
+// UDP-ESP. One length check covers every load; false sends the packet (and every error) to the
+// reader path, which gives the same result for these packets too. Inline in decap's loop.
+inline bool locate_esp_fast(const pkt& p, esp_location& info) {
+    if (p.data_len < 36) return false;
+    const std::uint8_t* d = p.data();
+    const std::uint32_t total = base::load_be16(d + 2);
+    const std::uint8_t proto = d[9];
+    if (d[0] != 0x45 || total > p.data_len || total < 28 || (base::load_be16(d + 6) & 0x3fff) != 0) return false;
+    std::uint32_t esp_off = 0, esp_end = 0;
+    if (proto == 50) {
+        esp_off = 20;
+        esp_end = total;
+    } else if (proto == 17) {
+        const std::uint32_t ulen = base::load_be16(d + 24);
+        // 8 bytes of ESP header at least and not the non-ESP marker (RFC 3948 2.2)
+        if (ulen < 16 || 20 + ulen > total || base::load_be32(d + 28) == 0) return false;
+        esp_off = 28;
+        esp_end = 20 + ulen;
+    } else {
+        return false;
+    }
+    info.outer_tos = d[1];
+    info.ip_version = 4;
+    info.udp = proto == 17;
+    info.spi = base::load_be32(d + esp_off);
+    info.seq = base::load_be32(d + esp_off + 4);
+    info.esp_offset = esp_off;
+    info.esp_len = esp_end - esp_off;
+    return true;
+}
+
+} // namespace
+
 drop_reason locate_esp(const pkt& p, esp_location& info) {
     if (!p.valid()) return drop_reason::not_ip;
-    // Fast path for the common shape: IPv4 without options, not a fragment, ESP or UDP-ESP. One
-    // length check covers every load; any other packet (and every error) takes the reader path
-    // below, which gives the same result for these packets too.
-    if (p.data_len >= 36) {
-        const std::uint8_t* d = p.data();
-        const std::uint32_t total = base::load_be16(d + 2);
-        const std::uint8_t proto = d[9];
-        if (d[0] == 0x45 && total <= p.data_len && total >= 28 && (base::load_be16(d + 6) & 0x3fff) == 0) {
-            std::uint32_t esp_off = 0, esp_end = 0;
-            if (proto == 50) {
-                esp_off = 20;
-                esp_end = total;
-            } else if (proto == 17) {
-                const std::uint32_t ulen = base::load_be16(d + 24);
-                // 8 bytes of ESP header at least and not the non-ESP marker (RFC 3948 2.2)
-                if (ulen >= 16 && 20 + ulen <= total && base::load_be32(d + 28) != 0) {
-                    esp_off = 28;
-                    esp_end = 20 + ulen;
-                }
-            }
-            if (esp_off != 0) {
-                info.outer_tos = d[1];
-                info.ip_version = 4;
-                info.udp = proto == 17;
-                info.spi = base::load_be32(d + esp_off);
-                info.seq = base::load_be32(d + esp_off + 4);
-                info.esp_offset = esp_off;
-                info.esp_len = esp_end - esp_off;
-                return drop_reason::ok;
-            }
-        }
-    }
+    if (locate_esp_fast(p, info)) return drop_reason::ok;
     base::reader r({p.data(), p.data_len});
     const std::uint8_t b0 = r.read_u8();
     if (!r.ok()) return drop_reason::not_ip;
@@ -205,11 +210,13 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
     std::uint64_t provisional_top = window.top();
     std::size_t i = 0;
     for (; i < pkts.size(); ++i) {
-        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
+        if (i + 1 < pkts.size()) __builtin_prefetch(pkts[i + 1].data());  // next header (a prefetch never faults)
         pkt& p = pkts[i];
         esp_location loc;
-        drop_reason r = locate_esp(p, loc);
-        if (r != drop_reason::ok) { drop(i, r); continue; }
+        if (!p.valid() || !locate_esp_fast(p, loc)) {
+            const drop_reason r = locate_esp(p, loc);
+            if (r != drop_reason::ok) { drop(i, r); continue; }
+        }
         if (loc.spi != spi) { drop(i, drop_reason::no_sa); continue; }
         if (loc.esp_len < overhead + min_ct) { drop(i, drop_reason::runt); continue; }
         const std::uint32_t ct_len = loc.esp_len - overhead;

@@ -204,7 +204,7 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
 
     // 1 + 2: validate, size, lifetime, sequence number reservation.
     for (std::size_t i = 0; i < pkts.size(); ++i) {
-        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
+        if (i + 1 < pkts.size()) __builtin_prefetch(pkts[i + 1].data());  // next header (a prefetch never faults)
         const pkt& p = pkts[i];
         inner_info in;
         drop_reason r = p.valid() ? parse_inner(p, in) : drop_reason::not_ip;

@@ -24,18 +24,4 @@ std::uint64_t replay_window::infer_esn(std::uint32_t seq_lo, std::uint64_t assum
     return (std::uint64_t(sh) << 32) | seq_lo;
 }
 
-bool replay_window::update(std::uint64_t seq) {
-    if (!check(seq)) return false;
-    if (seq > _top) {
-        // Clear the blocks the window moves into; never more than the whole ring.
-        const std::uint64_t from = _top >> 6;
-        const std::uint64_t to = seq >> 6;
-        const std::uint64_t n = std::min<std::uint64_t>(to - from, blocks);
-        for (std::uint64_t i = 1; i <= n; ++i) _bits[(from + i) & (blocks - 1)] = 0;
-        _top = seq;
-    }
-    if (_size != 0) _bits[(seq >> 6) & (blocks - 1)] |= std::uint64_t(1) << (seq & 63);
-    return true;
-}
-
 } // namespace esp

@@ -126,7 +126,8 @@ inline std::uint32_t csum_add(std::uint32_t sum, const std::uint8_t* p, std::siz
     return sum;
 }
 inline std::uint16_t csum_fold(std::uint32_t sum) {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);  // <= 0x1fffe
+    sum = (sum & 0xffff) + (sum >> 16);  // <= 0xffff
     return std::uint16_t(~sum);
 }
 

@@ -36,7 +36,18 @@ public:
         return ((_bits[block] >> (seq & 63)) & 1) == 0;
     }
     // After the ICV verified: re-check (another packet of the burst may have taken it) and mark.
-    bool update(std::uint64_t seq);
+    bool update(std::uint64_t seq) {
+        if (!check(seq)) return false;
+        if (seq > _top) {
+            // Clear the blocks the window moves into; never more than the whole ring.
+            const std::uint64_t from = _top >> 6;
+            const std::uint64_t n = (seq >> 6) - from < blocks ? (seq >> 6) - from : blocks;
+            for (std::uint64_t i = 1; i <= n; ++i) _bits[(from + i) & (blocks - 1)] = 0;
+            _top = seq;
+        }
+        if (_size != 0) _bits[(seq >> 6) & (blocks - 1)] |= std::uint64_t(1) << (seq & 63);
+        return true;
+    }
 
     [[nodiscard]] std::uint64_t top() const { return _top; }
     [[nodiscard]] std::uint32_t size() const { return _size; }
