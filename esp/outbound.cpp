@@ -4,12 +4,14 @@
 //     length, compute padding, check head/tailroom (no_room) and the outer length (too_big)
 //  2. per packet: hard lifetime (lifetime), then reserve the next sequence number (seq_cycled):
 //     all survivors of the burst get consecutive numbers before any crypto runs
-//  3. one iv_source call for the burst's CBC IVs (GCM: IV = 64-bit sequence number, RFC 4106 3.1)
-//  4. per packet: write trailer (padding 1,2,3,..., pad length, next header 4/41), ESP header,
-//     IV, UDP and outer IP header into head/tailroom; ESN: seq_hi placed where the ICV goes so
-//     it is authenticated but not sent (RFC 4303 2.2.1)
-//  5. one crypto call for the burst (encrypt, then ICV over ESP header .. ciphertext [|| seq_hi])
-//  6. per packet: copy ICV into place, IPv6 UDP checksum, counters; lifetime callbacks
+//  4. (in the same pass) per packet: write trailer (padding 1,2,3,..., pad length, next header
+//     4/41), outer IP [+UDP] + SPI from the SA's template, sequence number, crypto op; GCM: IV =
+//     64-bit sequence number (RFC 4106 3.1); ESN: seq_hi placed where the ICV goes so it is
+//     authenticated but not sent (RFC 4303 2.2.1)
+//  3. one iv_source call for the burst's CBC IVs, copied into the packets and their ops
+//  5. one crypto call for the burst (encrypt, then ICV over ESP header .. ciphertext [|| seq_hi]);
+//     the tag is written in place (ESN+CBC: into scratch, copied over seq_hi afterwards)
+//  6. per packet: ESN+CBC ICV copy, IPv6 UDP checksum, counters; lifetime callbacks
 #include "sa_internal.hpp"
 
 #include <base/reader.hpp>
@@ -116,8 +118,8 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
     bool ex = exhausted;
     std::size_t k = 0;
 
-    // 4: framing of one packet (slot) with its plan q; cbc_iv: its IV (CBC only).
-    auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot, const std::uint8_t* cbc_iv) __attribute__((always_inline)) {
+    // 4: framing of one packet (slot) with its plan q, all but the CBC IV.
+    auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot) __attribute__((always_inline)) {
         std::uint8_t* inner = p.data();
         std::uint8_t* out = inner - hdr_len;
         std::uint8_t* esp = out + ip_hdr + udp_hdr;
@@ -159,13 +161,6 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             op.auth_len = esn ? 12 : 8;
             op.tag = icvp;  // the tag goes straight to its place: the AAD lives elsewhere
         } else {
-            if (iv_len == 16) {
-                std::memcpy(iv, cbc_iv, 16);
-                std::memcpy(op.iv.data(), cbc_iv, 16);
-            } else {
-                std::memcpy(iv, cbc_iv, 8);
-                std::memcpy(op.iv.data(), cbc_iv, 8);
-            }
             op.auth = esp;
             op.auth_len = 8 + iv_len + ct_len;
             if (esn) {
@@ -230,7 +225,7 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
                 ++packets;
                 s.pkt_of[slot] = &pkts[i];
                 s.result_of[slot] = &results[i];
-                if (aead) frame(pkts[i], q, slot, nullptr);  // GCM: IV = sequence number, frame at once
+                frame(pkts[i], q, slot);  // while the packet's lines and q are at hand
             }
         }
         results[i] = r;
@@ -240,12 +235,21 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
     exhausted = ex;
     if (k == 0) return 0;
 
-    // 3 + 4 for CBC: IVs for the whole burst, then framing.
+    // 3 for CBC: IVs for the whole burst (one iv_source call), into each packet and its op.
     if (!aead) {
         std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
         ivs->fill({ivs_buf, k * iv_len});
-        for (std::size_t j = 0; j < k; ++j)
-            frame(*s.pkt_of[first + j], s.pr[first + j], first + j, ivs_buf + j * iv_len);
+        for (std::size_t j = 0; j < k; ++j) {
+            crypto_op& op = s.ops[first + j];
+            std::uint8_t* iv = const_cast<std::uint8_t*>(op.auth) + 8;  // op.auth = ESP header
+            if (iv_len == 16) {
+                std::memcpy(iv, ivs_buf + j * 16, 16);
+                std::memcpy(op.iv.data(), ivs_buf + j * 16, 16);
+            } else {
+                std::memcpy(iv, ivs_buf + j * iv_len, 8);
+                std::memcpy(op.iv.data(), ivs_buf + j * iv_len, 8);
+            }
+        }
     }
 
     s.used += k;
