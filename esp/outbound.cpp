@@ -106,12 +106,22 @@ void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, s
 // Steps 1-4 for pkts into scratch slots [s.used, s.used + k); returns k (ok packets, whose
 // crypto ops are ready); the others have their result set already.
 std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
+    // SA fields as locals: the byte stores into packets may alias *this, so members read in the
+    // loop would be reloaded after every one of them.
     const std::uint32_t hdr_len = hdr;
-    const std::uint32_t tail_fixed = 2u + icv;
+    const std::uint32_t ip_h = ip_hdr, udp_h = udp_hdr, ivl = iv_len, icv_n = icv;
+    const bool is_aead = aead, is_esn = esn, is_v6 = v6;
+    const std::uint32_t df_always = df == df_policy::set ? 0x4000u : 0u;
+    const std::uint32_t df_copied = df == df_policy::copy ? 0x4000u : 0u;
+    const std::uint32_t spi_v = spi, base_sum = tmpl_sum;
+    const std::uint8_t* const t = tmpl.data();
+    std::uint16_t id_next = ip_id;
+    const std::uint32_t tail_fixed = 2u + icv_n;
     const std::uint32_t block_mask = std::uint32_t(block) - 1;  // block sizes are powers of two
     const std::size_t first = s.used;
     const lifetime_limits hard = life.hard;
     const bool hard_limited = hard.bytes != 0 || hard.packets != 0;
+    const bool hard_fired = life.hard_fired;
     std::uint64_t bytes = counters.bytes, packets = counters.packets;
     std::uint64_t seq = next_seq;
     const std::uint64_t limit = seq_limit;
@@ -122,7 +132,7 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
     auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot) __attribute__((always_inline)) {
         std::uint8_t* inner = p.data();
         std::uint8_t* out = inner - hdr_len;
-        std::uint8_t* esp = out + ip_hdr + udp_hdr;
+        std::uint8_t* esp = out + ip_h + udp_h;
         std::uint8_t* iv = esp + 8;
         const std::uint8_t tos = q.tos;
         std::uint8_t* trailer = inner + q.len;
@@ -135,35 +145,35 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         trailer[q.pad + 1] = q.next_header;
         const std::uint32_t ct_len = q.len + q.pad + 2;
         std::uint8_t* icvp = inner + ct_len;
-        const std::uint32_t esp_len = 8 + iv_len + ct_len + icv;
-        const std::uint32_t total = std::uint32_t(ip_hdr) + udp_hdr + esp_len;
+        const std::uint32_t esp_len = 8 + ivl + ct_len + icv_n;
+        const std::uint32_t total = std::uint32_t(ip_h) + udp_h + esp_len;
 
         // Outer IP [+UDP] + SPI from the template; seq and IV overwrite what it copied beyond.
-        if (!v6) std::memcpy(out, tmpl.data(), 32);
-        else std::memcpy(out, tmpl.data(), 56);
+        if (!is_v6) std::memcpy(out, t, 32);
+        else std::memcpy(out, t, 56);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
         crypto_op& op = s.ops[slot];
         op.data = inner;
         op.len = ct_len;
         op.ok = false;
-        if (aead) {
+        if (is_aead) {
             base::store_be64(iv, q.seq);
             std::memcpy(op.iv.data(), iv, 8);
             std::uint8_t* a = s.aad[slot].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
-            base::store_be32(a, spi);
-            if (esn) {
+            base::store_be32(a, spi_v);
+            if (is_esn) {
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(q.seq));
             } else {
                 base::store_be32(a + 4, std::uint32_t(q.seq));
             }
             op.auth = a;
-            op.auth_len = esn ? 12 : 8;
+            op.auth_len = is_esn ? 12 : 8;
             op.tag = icvp;  // the tag goes straight to its place: the AAD lives elsewhere
         } else {
             op.auth = esp;
-            op.auth_len = 8 + iv_len + ct_len;
-            if (esn) {
+            op.auth_len = 8 + ivl + ct_len;
+            if (is_esn) {
                 // seq_hi sits where the ICV goes (authenticated, not sent): the tag is computed
                 // into scratch and copied over it afterwards.
                 base::store_be32(icvp, std::uint32_t(q.seq >> 32));
@@ -174,20 +184,19 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             }
         }
 
-        if (udp_hdr) {
-            std::uint8_t* u = out + ip_hdr;
+        if (udp_h) {
+            std::uint8_t* u = out + ip_h;
             base::store_be16(u + 4, std::uint16_t(8 + esp_len));  // ports from the template, checksum 0
         }
-        if (!v6) {
+        if (!is_v6) {
             // RFC 1071 incremental: template words + the per-packet ones (TOS, length, ID, DF).
-            const std::uint16_t id = ip_id++;
-            const bool df_bit = df == df_policy::set || (df == df_policy::copy && q.df);
-            const std::uint32_t frag = df_bit ? 0x4000u : 0u;
+            const std::uint16_t id = id_next++;
+            const std::uint32_t frag = df_always | (q.df ? df_copied : 0u);
             out[1] = tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
             base::store_be16(out + 2, std::uint16_t(total));
             base::store_be16(out + 4, id);
             base::store_be16(out + 6, std::uint16_t(frag));
-            const std::uint32_t sum = tmpl_sum + tos + total + id + frag;
+            const std::uint32_t sum = base_sum + tos + total + id + frag;
             base::store_be16(out + 10, detail::csum_fold(sum));
         } else {
             base::store_be32(out, 0x60000000u | std::uint32_t(tos) << 20);
@@ -209,9 +218,9 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             const std::uint64_t total = std::uint64_t(hdr_len) + len + pad + tail_fixed;
             if (p.data_off < hdr_len || p.buf_len - p.data_off - len < pad + tail_fixed)
                 r = drop_reason::no_room;
-            else if (total - (v6 ? 40 : 0) > 0xffff)
+            else if (total - (is_v6 ? 40 : 0) > 0xffff)
                 r = drop_reason::too_big;
-            else if (life.hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
+            else if (hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
                 r = drop_reason::lifetime;
             else if (ex || seq > limit)
                 r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
@@ -233,10 +242,11 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
     }
     next_seq = seq;
     exhausted = ex;
+    ip_id = id_next;
     if (k == 0) return 0;
 
     // 3 for CBC: IVs for the whole burst (one iv_source call), into each packet and its op.
-    if (!aead) {
+    if (!is_aead) {
         std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
         ivs->fill({ivs_buf, k * iv_len});
         for (std::size_t j = 0; j < k; ++j) {
