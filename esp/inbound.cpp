@@ -5,7 +5,7 @@
 //     lifetime already reached (lifetime)
 //  2. per packet: infer the full sequence number (ESN, RFC 4303 A2.2) and pre-check the replay
 //     window (replay); sequence 0 is refused
-//  3. one crypto call for the burst: HMAC verified with CRYPTO_memcmp before the plaintext is
+//  3. one crypto call for the burst: HMAC verified in constant time before the plaintext is
 //     used / GCM open (icv). ESN: seq_hi is authenticated in place of the received ICV, which is
 //     saved first (RFC 4303 2.2.1, 3.4.4)
 //  4. per packet, in order: window update (replay, e.g. a duplicate in the same burst), padding
