@@ -27,7 +27,7 @@ namespace {
 // Fast path of locate_esp for the common shape: IPv4 without options, not a fragment, ESP or
 // UDP-ESP. One length check covers every load; false sends the packet (and every error) to the
 // reader path, which gives the same result for these packets too. Inline in decap's loop.
-inline bool locate_esp_fast(const pkt& p, esp_location& info) {
+[[gnu::always_inline]] inline bool locate_esp_fast(const pkt& p, esp_location& info) {
     if (p.data_len < 36) return false;
     const std::uint8_t* d = p.data();
     const std::uint32_t total = base::load_be16(d + 2);
