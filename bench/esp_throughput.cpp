@@ -205,6 +205,19 @@ struct raw_mb {
     }
     ~raw_mb() { free_mb_mgr(mgr); }
     void run(std::array<std::uint8_t*, burst>& pkts, std::uint32_t len, bool encrypt) {
+        if (gcm) {  // the direct AES-GCM functions, as esp calls them (crypto_ipsecmb.cpp gcm_direct)
+            struct gcm_context_data ctx;
+            for (std::size_t i = 0; i < burst; ++i) {
+                std::uint8_t* p = pkts[i];
+                std::memcpy(nonces[i], "\1\2\3\4", 4);
+                std::memcpy(nonces[i] + 4, p + 8, 8);
+                if (encrypt)
+                    IMB_AES256_GCM_ENC(mgr, &gkey, &ctx, p + 16, p + 16, len, nonces[i], p, 8, tags[i], 16);
+                else
+                    IMB_AES256_GCM_DEC(mgr, &gkey, &ctx, p + 16, p + 16, len, nonces[i], p, 8, tags[i], 16);
+            }
+            return;
+        }
         for (std::size_t i = 0; i < burst; ++i) {
             std::uint8_t* p = pkts[i];
             IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);

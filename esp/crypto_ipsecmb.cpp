@@ -1,7 +1,8 @@
-// intel-ipsec-mb backend (the fast path): one multi-buffer manager per thread; each burst is
-// submitted as a series of jobs (CIPHER_HASH for encrypt+HMAC, HASH_CIPHER for verify+decrypt,
-// GCM for AEAD) so that the library interleaves up to 4/8/16 packets per SIMD lane set, then
-// flushed so no job outlives the call. Key schedules, HMAC ipad/opad states and GCM hash keys
+// intel-ipsec-mb backend (the fast path): one multi-buffer manager per thread; each CBC/3DES
+// burst is submitted as a series of jobs (CIPHER_HASH for encrypt+HMAC, HASH_CIPHER for
+// verify+decrypt) so that the library interleaves up to 4/8/16 packets per SIMD lane set, then
+// flushed so no job outlives the call. GCM, which the library runs one buffer at a time,
+// goes straight to its AES-GCM functions (gcm_direct). Key schedules, HMAC ipad/opad states and GCM hash keys
 // are computed once per SA and wiped in the destructor. init_mb_mgr_auto picks SSE/AVX/AVX2/
 // AVX512 for the running CPU.
 #include "crypto_backends.hpp"
@@ -109,6 +110,31 @@ IMB_HASH_ALG hash_alg(integ_alg a) {
 
 constexpr std::size_t chunk = 64;
 
+// Constant-time ICV comparison: the 12- and 16-byte ICVs of the fast path as an OR of XORs with
+// no call and no early exit (the asm barrier keeps the compiler from turning it into compares and
+// branches over the words); other lengths through CRYPTO_memcmp.
+inline bool tag_equal(const std::uint8_t* a, const std::uint8_t* b, std::uint32_t n) {
+    if (n == 16 || n == 12) {
+        std::uint64_t x0, y0, d;
+        std::memcpy(&x0, a, 8);
+        std::memcpy(&y0, b, 8);
+        if (n == 16) {
+            std::uint64_t x1, y1;
+            std::memcpy(&x1, a + 8, 8);
+            std::memcpy(&y1, b + 8, 8);
+            d = (x0 ^ y0) | (x1 ^ y1);
+        } else {
+            std::uint32_t x1, y1;
+            std::memcpy(&x1, a + 8, 4);
+            std::memcpy(&y1, b + 8, 4);
+            d = (x0 ^ y0) | (x1 ^ y1);
+        }
+        __asm__("" : "+r"(d));
+        return d == 0;
+    }
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
 class ipsecmb_ctx final : public crypto_ctx {
 public:
     bool init(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
@@ -173,16 +199,11 @@ public:
             for (auto& op : ops) op.ok = false;
             return;
         }
-        const bool gcm = _mode == IMB_CIPHER_GCM;
+        if (_mode == IMB_CIPHER_GCM) return gcm_direct(m, ops, IMB_DIR_ENCRYPT);  // nothing to defer
         for (auto& op : ops) {
             op.ok = false;
             IMB_JOB* job = IMB_GET_NEXT_JOB(m);
             fill_job(job, op, IMB_DIR_ENCRYPT, op.tag);
-            if (gcm) {  // salt || explicit IV, built in the op itself: it must outlive the call
-                std::memmove(op.iv.data() + 4, op.iv.data(), 8);
-                std::memcpy(op.iv.data(), _salt.data(), 4);
-                job->iv = op.iv.data();
-            }
             job->user_data = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(&op) | 1u);
             ++deferred_pending[std::size_t(l)];
             job = IMB_SUBMIT_JOB(m);
@@ -255,17 +276,16 @@ private:
             op.ok = false;
             return;
         }
-        op.ok = dir == IMB_DIR_ENCRYPT ? true : CRYPTO_memcmp(_tags[i].data(), op.tag, _icv) == 0;
+        op.ok = dir == IMB_DIR_ENCRYPT ? true : tag_equal(_tags[i].data(), op.tag, _icv);
     }
 
-    // Everything of a job but the user data (and, for GCM, where the nonce lives).
+    // Everything of a CBC/3DES + HMAC job but the user data.
     void fill_job(IMB_JOB* job, crypto_op& op, IMB_CIPHER_DIRECTION dir, std::uint8_t* tag_out) const {
-        const bool gcm = _mode == IMB_CIPHER_GCM;
         job->cipher_direction = dir;
         job->chain_order = dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
         // An empty cipher region (pure HMAC) is not a valid CBC job; ESP never produces one,
         // but the primitive stays total.
-        job->cipher_mode = (op.len == 0 && !gcm) ? IMB_CIPHER_NULL : _mode;
+        job->cipher_mode = op.len == 0 ? IMB_CIPHER_NULL : _mode;
         job->hash_alg = _hash;
         job->enc_keys = _enc_keys;
         job->dec_keys = _dec_keys;
@@ -273,40 +293,54 @@ private:
         job->auth_tag_output = tag_out;
         job->auth_tag_output_len_in_bytes = _icv;
         job->msg_len_to_cipher_in_bytes = op.len;
-        if (gcm) {
-            job->iv_len_in_bytes = 12;
-            job->src = op.data;
-            job->dst = op.data;
-            job->cipher_start_src_offset_in_bytes = 0;
-            job->hash_start_src_offset_in_bytes = 0;
-            job->msg_len_to_hash_in_bytes = op.len;
-            job->u.GCM.aad = op.auth;
-            job->u.GCM.aad_len_in_bytes = op.auth_len;
-        } else {
-            job->iv = op.iv.data();
-            job->iv_len_in_bytes = _iv_len;
-            job->src = op.auth;
-            job->dst = op.data;
-            job->cipher_start_src_offset_in_bytes = std::uint64_t(op.data - op.auth);
-            job->hash_start_src_offset_in_bytes = 0;
-            job->msg_len_to_hash_in_bytes = op.auth_len;
-            job->u.HMAC._hashed_auth_key_xor_ipad = _ipad;
-            job->u.HMAC._hashed_auth_key_xor_opad = _opad;
+        job->iv = op.iv.data();
+        job->iv_len_in_bytes = _iv_len;
+        job->src = op.auth;
+        job->dst = op.data;
+        job->cipher_start_src_offset_in_bytes = std::uint64_t(op.data - op.auth);
+        job->hash_start_src_offset_in_bytes = 0;
+        job->msg_len_to_hash_in_bytes = op.auth_len;
+        job->u.HMAC._hashed_auth_key_xor_ipad = _ipad;
+        job->u.HMAC._hashed_auth_key_xor_opad = _opad;
+    }
+
+    // GCM is one buffer at a time in the library anyway (no SIMD lanes across packets), so it is
+    // called directly (IMB_AES*_GCM_ENC/DEC) instead of through the job manager, whose job
+    // checks and queue handling cost about as much as the cipher at 64 B. The context holds
+    // per-message state derived from the key (the encrypted initial counter block): wiped after
+    // the burst.
+    void gcm_direct(IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        struct gcm_context_data gctx;
+        alignas(16) std::uint8_t nonce[12];
+        std::memcpy(nonce, _salt.data(), 4);  // RFC 4106 4: salt || explicit IV
+        alignas(16) std::uint8_t tag[16];
+        for (auto& op : ops) {
+            std::memcpy(nonce + 4, op.iv.data(), 8);
+            if (dir == IMB_DIR_ENCRYPT) {
+                if (_key_len == 32)
+                    IMB_AES256_GCM_ENC(m, &_k.gcm, &gctx, op.data, op.data, op.len, nonce, op.auth, op.auth_len, op.tag, _icv);
+                else
+                    IMB_AES128_GCM_ENC(m, &_k.gcm, &gctx, op.data, op.data, op.len, nonce, op.auth, op.auth_len, op.tag, _icv);
+                op.ok = true;
+            } else {
+                if (_key_len == 32)
+                    IMB_AES256_GCM_DEC(m, &_k.gcm, &gctx, op.data, op.data, op.len, nonce, op.auth, op.auth_len, tag, _icv);
+                else
+                    IMB_AES128_GCM_DEC(m, &_k.gcm, &gctx, op.data, op.data, op.len, nonce, op.auth, op.auth_len, tag, _icv);
+                op.ok = tag_equal(tag, op.tag, _icv);
+            }
         }
+        OPENSSL_cleanse(&gctx, sizeof gctx);
+        OPENSSL_cleanse(tag, sizeof tag);
     }
 
     void run_chunk(IMB_MGR* m, lane l, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        if (_mode == IMB_CIPHER_GCM) return gcm_direct(m, ops, dir);
         flush_deferred(m, l);
-        const bool gcm = _mode == IMB_CIPHER_GCM;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             crypto_op& op = ops[i];
             IMB_JOB* job = IMB_GET_NEXT_JOB(m);
             fill_job(job, op, dir, dir == IMB_DIR_ENCRYPT ? op.tag : _tags[i].data());
-            if (gcm) {
-                std::memcpy(_nonces[i].data(), _salt.data(), 4);  // RFC 4106 4: salt || explicit IV
-                std::memcpy(_nonces[i].data() + 4, op.iv.data(), 8);
-                job->iv = _nonces[i].data();
-            }
             job->user_data = reinterpret_cast<void*>(std::uintptr_t(i) << 1);
             job = IMB_SUBMIT_JOB(m);
             while (job) {
@@ -332,7 +366,6 @@ private:
     alignas(16) std::uint8_t _ipad[64] = {};
     alignas(16) std::uint8_t _opad[64] = {};
     alignas(16) std::array<std::array<std::uint8_t, 64>, chunk> _tags{};
-    alignas(16) std::array<std::array<std::uint8_t, 16>, chunk> _nonces{};
     std::array<std::uint8_t, 4> _salt{};
     const void* _enc_keys = nullptr;
     const void* _dec_keys = nullptr;

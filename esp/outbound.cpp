@@ -4,12 +4,14 @@
 //     length, compute padding, check head/tailroom (no_room) and the outer length (too_big)
 //  2. per packet: hard lifetime (lifetime), then reserve the next sequence number (seq_cycled):
 //     all survivors of the burst get consecutive numbers before any crypto runs
-//  3. one iv_source call for the burst's CBC IVs (GCM: IV = 64-bit sequence number, RFC 4106 3.1)
-//  4. per packet: write trailer (padding 1,2,3,..., pad length, next header 4/41), ESP header,
-//     IV, UDP and outer IP header into head/tailroom; ESN: seq_hi placed where the ICV goes so
-//     it is authenticated but not sent (RFC 4303 2.2.1)
-//  5. one crypto call for the burst (encrypt, then ICV over ESP header .. ciphertext [|| seq_hi])
-//  6. per packet: copy ICV into place, IPv6 UDP checksum, counters; lifetime callbacks
+//  4. (in the same pass) per packet: write trailer (padding 1,2,3,..., pad length, next header
+//     4/41), outer IP [+UDP] + SPI from the SA's template, sequence number, crypto op; GCM: IV =
+//     64-bit sequence number (RFC 4106 3.1); ESN: seq_hi placed where the ICV goes so it is
+//     authenticated but not sent (RFC 4303 2.2.1)
+//  3. one iv_source call for the burst's CBC IVs, copied into the packets and their ops
+//  5. one crypto call for the burst (encrypt, then ICV over ESP header .. ciphertext [|| seq_hi]);
+//     the tag is written in place (ESN+CBC: into scratch, copied over seq_hi afterwards)
+//  6. per packet: ESN+CBC ICV copy, IPv6 UDP checksum, counters; lifetime callbacks
 #include "sa_internal.hpp"
 
 #include <base/reader.hpp>
@@ -42,29 +44,25 @@ struct inner_info {
 
 namespace {
 
+// The inner header fields encap needs, loaded directly after one length check per version.
 drop_reason parse_inner(const pkt& p, inner_info& info) {
-    base::reader r({p.data(), p.data_len});
-    const std::uint8_t b0 = r.read_u8();
-    if (!r.ok()) return drop_reason::not_ip;
-    if (b0 >> 4 == 4) {
-        const std::uint32_t ihl = (b0 & 15u) * 4;
-        info.tos = r.read_u8();
-        const std::uint16_t total = r.read_u16();
-        r.skip(2);
-        const std::uint16_t frag = r.read_u16();
-        if (!r.ok() || ihl < 20 || total < ihl || total > p.data_len) return drop_reason::not_ip;
+    const std::uint8_t* d = p.data();
+    const std::uint32_t n = p.data_len;
+    if (n >= 8 && d[0] >> 4 == 4) {  // version/IHL, TOS, total length, ID, flags/fragment offset
+        const std::uint32_t ihl = (d[0] & 15u) * 4;
+        const std::uint32_t total = base::load_be16(d + 2);
+        if (ihl < 20 || total < ihl || total > n) return drop_reason::not_ip;
         info.len = total;
-        info.df = (frag & 0x4000) != 0;
+        info.tos = d[1];
+        info.df = (d[6] & 0x40) != 0;
         info.next_header = 4;
         return drop_reason::ok;
     }
-    if (b0 >> 4 == 6) {
-        const std::uint8_t b1 = r.read_u8();
-        r.skip(2);
-        const std::uint16_t plen = r.read_u16();
-        if (!r.ok() || std::uint32_t(plen) + 40 > p.data_len) return drop_reason::not_ip;
-        info.len = std::uint32_t(plen) + 40;
-        info.tos = std::uint8_t((b0 & 15u) << 4 | b1 >> 4);
+    if (n >= 6 && d[0] >> 4 == 6) {  // version/traffic class/flow label, payload length
+        const std::uint32_t len = std::uint32_t(base::load_be16(d + 4)) + 40;
+        if (len > n) return drop_reason::not_ip;
+        info.len = len;
+        info.tos = std::uint8_t((d[0] & 15u) << 4 | d[1] >> 4);
         info.df = true;  // IPv6 is never fragmented in transit: keep PMTU semantics (RFC 4301 8.1)
         info.next_header = 41;
         return drop_reason::ok;
@@ -74,178 +72,218 @@ drop_reason parse_inner(const pkt& p, inner_info& info) {
 
 } // namespace
 
-struct encap_prep {
-    inner_info inner;
-    std::uint64_t seq = 0;
-    std::uint8_t pad = 0;
+struct encap_prep {  // no initialisers: scratch slots are written before they are read
+    std::uint64_t seq;
+    std::uint32_t len;  // inner IP length
+    std::uint8_t pad;
+    std::uint8_t next_header;  // 4 or 41
+    std::uint8_t tos;          // inner IPv4 TOS / IPv6 traffic class
+    bool df;                   // inner DF (always for IPv6)
 };
 
 // Scratch of one encap pass over at most max_burst packets, of one SA (encap) or of several
 // (encap_batch): per slot the packet's framing plan, its crypto op, tag and AAD.
 struct encap_scratch {
-    std::array<encap_prep, max_burst> pr;
-    std::array<crypto_op, max_burst> ops;
-    std::array<pkt*, max_burst> pkt_of;
-    std::array<drop_reason*, max_burst> result_of;
-    alignas(16) std::array<std::array<std::uint8_t, 64>, max_burst> tags;
-    alignas(16) std::array<std::array<std::uint8_t, 16>, max_burst> aad;
-    alignas(16) std::array<std::uint8_t, max_burst * 16> ivs_buf;
+    detail::uninit_array<encap_prep, max_burst> pr;
+    detail::uninit_array<crypto_op, max_burst> ops;
+    detail::uninit_array<pkt*, max_burst> pkt_of;
+    detail::uninit_array<drop_reason*, max_burst> result_of;
+    alignas(16) detail::uninit_array<std::array<std::uint8_t, 64>, max_burst> tags;
+    alignas(16) detail::uninit_array<std::array<std::uint8_t, 16>, max_burst> aad;
+    alignas(16) detail::uninit_array<std::uint8_t, max_burst * 16> ivs_buf;
     std::size_t used = 0;
 };
+
+namespace {
+
+// RFC 4303 2.4 default padding 1, 2, 3, ...: written 16 bytes at once when the buffer has room.
+constexpr std::array<std::uint8_t, 16> pad_pattern{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+} // namespace
 
 void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
 
 // Steps 1-4 for pkts into scratch slots [s.used, s.used + k); returns k (ok packets, whose
 // crypto ops are ready); the others have their result set already.
 std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
-    const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
+    // SA fields as locals: the byte stores into packets may alias *this, so members read in the
+    // loop would be reloaded after every one of them.
+    const std::uint32_t hdr_len = hdr;
+    const std::uint32_t ip_h = ip_hdr, udp_h = udp_hdr, ivl = iv_len, icv_n = icv;
+    const bool is_aead = aead, is_esn = esn, is_v6 = v6;
+    const std::uint32_t df_always = df == df_policy::set ? 0x4000u : 0u;
+    const std::uint32_t df_copied = df == df_policy::copy ? 0x4000u : 0u;
+    const std::uint32_t spi_v = spi, base_sum = tmpl_sum;
+    const std::uint8_t* const t = tmpl.data();
+    std::uint16_t id_next = ip_id;
+    const std::uint32_t tail_fixed = 2u + icv_n;
+    const std::uint32_t block_mask = std::uint32_t(block) - 1;  // block sizes are powers of two
     const std::size_t first = s.used;
-    std::uint64_t pend_bytes = 0, pend_packets = 0;
+    const lifetime_limits hard = life.hard;
+    const bool hard_limited = hard.bytes != 0 || hard.packets != 0;
+    const bool hard_fired = life.hard_fired;
+    std::uint64_t bytes = counters.bytes, packets = counters.packets;
+    std::uint64_t seq = next_seq;
+    const std::uint64_t limit = seq_limit;
+    bool ex = exhausted;
     std::size_t k = 0;
 
-    // 1 + 2: validate, size, lifetime, sequence number reservation.
-    for (std::size_t i = 0; i < pkts.size(); ++i) {
-        if (i + 1 < pkts.size() && pkts[i + 1].valid()) __builtin_prefetch(pkts[i + 1].data());  // next header
-        const pkt& p = pkts[i];
-        encap_prep q;
-        drop_reason r = p.valid() ? parse_inner(p, q.inner) : drop_reason::not_ip;
-        if (r == drop_reason::ok) {
-            const std::uint32_t len = q.inner.len;
-            const std::uint8_t pad = std::uint8_t((block - (len + 2) % block) % block);
-            q.pad = pad;
-            const std::uint64_t total = std::uint64_t(hdr) + len + pad + 2 + icv;
-            if (p.data_off < hdr || p.buf_len - p.data_off - len < std::uint32_t(pad) + 2 + icv)
-                r = drop_reason::no_room;
-            else if (total - (v6 ? 40 : 0) > 0xffff)
-                r = drop_reason::too_big;
-            else if (life.hard_fired ||
-                     lifetime_state::reached(life.hard, counters.bytes + pend_bytes, counters.packets + pend_packets))
-                r = drop_reason::lifetime;
-            else if (exhausted || next_seq > seq_limit)
-                r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
-            else {
-                q.seq = next_seq;
-                if (next_seq == seq_limit) exhausted = true;
-                else ++next_seq;
-                pend_bytes += len;
-                ++pend_packets;
-                const std::size_t slot = first + k++;
-                s.pr[slot] = q;
-                s.pkt_of[slot] = &pkts[i];
-                s.result_of[slot] = &results[i];
-            }
-        }
-        results[i] = r;
-        if (r != drop_reason::ok) ++counters.drops[index(r)];
-    }
-    if (k == 0) return 0;
-
-    // 3: IVs for the whole burst.
-    std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
-    if (!aead) ivs->fill({ivs_buf, k * iv_len});
-
-    // 4: framing.
-    for (std::size_t j = 0; j < k; ++j) {
-        const std::size_t slot = first + j;
-        pkt& p = *s.pkt_of[slot];
-        const encap_prep& q = s.pr[slot];
+    // 4: framing of one packet (slot) with its plan q, all but the CBC IV.
+    auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot) __attribute__((always_inline)) {
         std::uint8_t* inner = p.data();
-        std::uint8_t* out = inner - hdr;
-        std::uint8_t* esp = out + ip_hdr + udp_hdr;
+        std::uint8_t* out = inner - hdr_len;
+        std::uint8_t* esp = out + ip_h + udp_h;
         std::uint8_t* iv = esp + 8;
-        std::uint8_t* trailer = inner + q.inner.len;
-        for (std::uint8_t b = 0; b < q.pad; ++b) trailer[b] = std::uint8_t(b + 1);  // RFC 4303 2.4
+        const std::uint8_t tos = q.tos;
+        std::uint8_t* trailer = inner + q.len;
+        if (p.buf_len - p.data_off - q.len >= pad_pattern.size()) {
+            std::memcpy(trailer, pad_pattern.data(), pad_pattern.size());  // RFC 4303 2.4; excess lands in the ICV
+        } else {
+            for (std::uint8_t b = 0; b < q.pad; ++b) trailer[b] = std::uint8_t(b + 1);
+        }
         trailer[q.pad] = q.pad;
-        trailer[q.pad + 1] = q.inner.next_header;
-        const std::uint32_t ct_len = q.inner.len + q.pad + 2;
+        trailer[q.pad + 1] = q.next_header;
+        const std::uint32_t ct_len = q.len + q.pad + 2;
         std::uint8_t* icvp = inner + ct_len;
-        const std::uint32_t esp_len = 8 + iv_len + ct_len + icv;
-        const std::uint32_t total = std::uint32_t(ip_hdr) + udp_hdr + esp_len;
+        const std::uint32_t esp_len = 8 + ivl + ct_len + icv_n;
+        const std::uint32_t total = std::uint32_t(ip_h) + udp_h + esp_len;
 
-        base::store_be32(esp, spi);
+        // Outer IP [+UDP] + SPI from the template; seq and IV overwrite what it copied beyond.
+        if (!is_v6) std::memcpy(out, t, 32);
+        else std::memcpy(out, t, 56);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
         crypto_op& op = s.ops[slot];
         op.data = inner;
         op.len = ct_len;
-        op.tag = s.tags[slot].data();
         op.ok = false;
-        if (aead) {
+        if (is_aead) {
             base::store_be64(iv, q.seq);
             std::memcpy(op.iv.data(), iv, 8);
             std::uint8_t* a = s.aad[slot].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
-            base::store_be32(a, spi);
-            if (esn) {
+            base::store_be32(a, spi_v);
+            if (is_esn) {
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(q.seq));
             } else {
                 base::store_be32(a + 4, std::uint32_t(q.seq));
             }
             op.auth = a;
-            op.auth_len = esn ? 12 : 8;
+            op.auth_len = is_esn ? 12 : 8;
+            op.tag = icvp;  // the tag goes straight to its place: the AAD lives elsewhere
         } else {
-            std::memcpy(iv, ivs_buf + j * iv_len, iv_len);
-            std::memcpy(op.iv.data(), iv, iv_len);
             op.auth = esp;
-            op.auth_len = 8 + iv_len + ct_len;
-            if (esn) {
+            op.auth_len = 8 + ivl + ct_len;
+            if (is_esn) {
+                // seq_hi sits where the ICV goes (authenticated, not sent): the tag is computed
+                // into scratch and copied over it afterwards.
                 base::store_be32(icvp, std::uint32_t(q.seq >> 32));
                 op.auth_len += 4;
+                op.tag = s.tags[slot].data();
+            } else {
+                op.tag = icvp;  // right after the authenticated region, overlapping nothing
             }
         }
 
-        if (udp_hdr) {
-            std::uint8_t* u = out + ip_hdr;
-            base::store_be16(u, natt_sport);
-            base::store_be16(u + 2, natt_dport);
-            base::store_be16(u + 4, std::uint16_t(8 + esp_len));
-            base::store_be16(u + 6, 0);  // IPv4: zero (RFC 3948 2.1); IPv6: filled after crypto
+        if (udp_h) {
+            std::uint8_t* u = out + ip_h;
+            base::store_be16(u + 4, std::uint16_t(8 + esp_len));  // ports from the template, checksum 0
         }
-        const std::uint8_t proto = udp_hdr ? 17 : 50;
-        if (!v6) {
-            bool df_bit = df == df_policy::set || (df == df_policy::copy && q.inner.df);
-            out[0] = 0x45;
-            out[1] = q.inner.tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
+        if (!is_v6) {
+            // RFC 1071 incremental: template words + the per-packet ones (TOS, length, ID, DF).
+            const std::uint16_t id = id_next++;
+            const std::uint32_t frag = df_always | (q.df ? df_copied : 0u);
+            out[1] = tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
             base::store_be16(out + 2, std::uint16_t(total));
-            base::store_be16(out + 4, ip_id++);
-            base::store_be16(out + 6, df_bit ? 0x4000 : 0);
-            out[8] = ttl;
-            out[9] = proto;
-            base::store_be16(out + 10, 0);
-            std::memcpy(out + 12, src.data(), 4);
-            std::memcpy(out + 16, dst.data(), 4);
-            base::store_be16(out + 10, detail::csum_fold(detail::csum_add(0, out, 20)));
+            base::store_be16(out + 4, id);
+            base::store_be16(out + 6, std::uint16_t(frag));
+            const std::uint32_t sum = base_sum + tos + total + id + frag;
+            base::store_be16(out + 10, detail::csum_fold(sum));
         } else {
-            base::store_be32(out, 0x60000000u | std::uint32_t(q.inner.tos) << 20);
+            base::store_be32(out, 0x60000000u | std::uint32_t(tos) << 20);
             base::store_be16(out + 4, std::uint16_t(total - 40));
-            out[6] = proto;
-            out[7] = ttl;
-            std::memcpy(out + 8, src.data(), 16);
-            std::memcpy(out + 24, dst.data(), 16);
         }
-        p.data_off -= hdr;
+        p.data_off -= hdr_len;
         p.data_len = total;
+    };
+
+    // 1 + 2: validate, size, lifetime, sequence number reservation.
+    for (std::size_t i = 0; i < pkts.size(); ++i) {
+        if (i + 1 < pkts.size()) __builtin_prefetch(pkts[i + 1].data());  // next header (a prefetch never faults)
+        const pkt& p = pkts[i];
+        inner_info in;
+        drop_reason r = p.valid() ? parse_inner(p, in) : drop_reason::not_ip;
+        if (r == drop_reason::ok) {
+            const std::uint32_t len = in.len;
+            const std::uint32_t pad = (0u - (len + 2)) & block_mask;
+            const std::uint64_t total = std::uint64_t(hdr_len) + len + pad + tail_fixed;
+            if (p.data_off < hdr_len || p.buf_len - p.data_off - len < pad + tail_fixed)
+                r = drop_reason::no_room;
+            else if (total - (is_v6 ? 40 : 0) > 0xffff)
+                r = drop_reason::too_big;
+            else if (hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
+                r = drop_reason::lifetime;
+            else if (ex || seq > limit)
+                r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
+            else {
+                const std::size_t slot = first + k++;
+                const encap_prep q{seq, len, std::uint8_t(pad), in.next_header, in.tos, in.df};
+                s.pr[slot] = q;
+                if (seq == limit) ex = true;
+                else ++seq;
+                bytes += len;
+                ++packets;
+                s.pkt_of[slot] = &pkts[i];
+                s.result_of[slot] = &results[i];
+                frame(pkts[i], q, slot);  // while the packet's lines and q are at hand
+            }
+        }
+        results[i] = r;
+        if (r != drop_reason::ok) ++counters.drops[index(r)];
     }
+    next_seq = seq;
+    exhausted = ex;
+    ip_id = id_next;
+    if (k == 0) return 0;
+
+    // 3 for CBC: IVs for the whole burst (one iv_source call), into each packet and its op.
+    if (!is_aead) {
+        std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
+        ivs->fill({ivs_buf, k * iv_len});
+        for (std::size_t j = 0; j < k; ++j) {
+            crypto_op& op = s.ops[first + j];
+            std::uint8_t* iv = const_cast<std::uint8_t*>(op.auth) + 8;  // op.auth = ESP header
+            if (iv_len == 16) {
+                std::memcpy(iv, ivs_buf + j * 16, 16);
+                std::memcpy(op.iv.data(), ivs_buf + j * 16, 16);
+            } else {
+                std::memcpy(iv, ivs_buf + j * iv_len, 8);
+                std::memcpy(op.iv.data(), ivs_buf + j * iv_len, 8);
+            }
+        }
+    }
+
     s.used += k;
     return k;
 }
 
 // Step 6 for slots [first, first + k) once their crypto ran; returns the ok count.
 std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first, std::size_t k) {
-    const std::uint32_t hdr = std::uint32_t(ip_hdr) + udp_hdr + 8 + iv_len;
+    const std::uint32_t hdr_len = hdr;
     std::size_t good = 0;
+    std::uint64_t bytes = 0;
     for (std::size_t slot = first; slot < first + k; ++slot) {
         pkt& p = *s.pkt_of[slot];
         const encap_prep& q = s.pr[slot];
         const crypto_op& op = s.ops[slot];
         if (!op.ok) {
             // Restore the caller's view of the inner packet; the buffer's head/tailroom is scratch.
-            p.data_off += hdr;
-            p.data_len = q.inner.len;
+            p.data_off += hdr_len;
+            p.data_len = q.len;
             *s.result_of[slot] = drop_reason::crypto;
             ++counters.drops[index(drop_reason::crypto)];
             continue;
         }
-        std::memcpy(op.data + op.len, op.tag, icv);
+        if (esn && !aead) detail::copy_icv(op.data + op.len, op.tag, icv);
         if (udp_hdr && v6) {
             std::uint8_t* out = p.data();
             std::uint8_t* u = out + 40;
@@ -256,13 +294,46 @@ std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first,
             std::uint16_t c = detail::csum_fold(sum);
             base::store_be16(u + 6, c == 0 ? 0xffff : c);
         }
-        ++counters.packets;
-        counters.bytes += q.inner.len;
+        bytes += q.len;
         ++good;
     }
-    fire_lifetime();
+    counters.packets += good;
+    counters.bytes += bytes;
+    if ((life.soft.bytes | life.soft.packets | life.hard.bytes | life.hard.packets) != 0) fire_lifetime();
     return good;
 }
+
+namespace {
+
+// The per-SA part of every outer header (RFC 791 / RFC 8200, RFC 3948 2.1, RFC 4303 2.1): the
+// per-packet fields (TOS/traffic class, lengths, IP ID, DF, checksum) stay zero here.
+void build_template(outbound_sa::impl& im, const sa_config& cfg) {
+    auto& t = im.tmpl;
+    t.fill(0);
+    const std::uint8_t proto = im.udp_hdr ? 17 : 50;
+    if (!im.v6) {
+        t[0] = 0x45;
+        t[8] = im.ttl;
+        t[9] = proto;
+        std::memcpy(&t[12], cfg.src.bytes.data(), 4);
+        std::memcpy(&t[16], cfg.dst.bytes.data(), 4);
+        im.tmpl_sum = detail::csum_add(0, t.data(), 20);  // checksum field is zero
+    } else {
+        t[0] = 0x60;
+        t[6] = proto;
+        t[7] = im.ttl;
+        std::memcpy(&t[8], cfg.src.bytes.data(), 16);
+        std::memcpy(&t[24], cfg.dst.bytes.data(), 16);
+    }
+    std::uint8_t* u = &t[im.ip_hdr];
+    if (cfg.natt) {
+        base::store_be16(u, cfg.natt->sport);
+        base::store_be16(u + 2, cfg.natt->dport);
+    }
+    base::store_be32(u + im.udp_hdr, im.spi);
+}
+
+} // namespace
 
 std::size_t outbound_sa::impl::encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results) {
     encap_scratch s;
@@ -302,14 +373,10 @@ sa_result<outbound_sa> outbound_sa::create(const sa_config& cfg) {
     im->v6 = cfg.src.is_v6();
     im->ip_hdr = im->v6 ? 40 : 20;
     im->udp_hdr = cfg.natt ? 8 : 0;
-    if (cfg.natt) {
-        im->natt_sport = cfg.natt->sport;
-        im->natt_dport = cfg.natt->dport;
-    }
     im->ttl = cfg.ttl;
     im->df = cfg.df;
-    im->src = cfg.src.bytes;
-    im->dst = cfg.dst.bytes;
+    im->hdr = std::uint16_t(im->ip_hdr + im->udp_hdr + 8 + im->iv_len);
+    build_template(*im, cfg);
     im->life.soft = cfg.soft;
     im->life.hard = cfg.hard;
     im->cold.on_lifetime = cfg.on_lifetime;
@@ -321,10 +388,10 @@ sa_result<outbound_sa> outbound_sa::create(const sa_config& cfg) {
     return res;
 }
 
-// The fields every packet touches fit in the first two cache lines.
-// Per-packet fields then counters: five cache lines, nothing else is touched per burst.
+// The fields every packet touches (with the header template and the lifetime limits) fit in
+// the first three cache lines; then the counters: five lines, nothing else is touched per burst.
 static_assert(std::is_standard_layout_v<outbound_hot>);
-static_assert(offsetof(outbound_hot, counters) <= 128, "outbound per-packet fields grew beyond two cache lines");
+static_assert(offsetof(outbound_hot, counters) <= 160, "outbound per-packet fields grew beyond 2.5 cache lines");
 static_assert(sizeof(outbound_hot) <= 320, "outbound hot SA grew unexpectedly");
 
 outbound_sa::~outbound_sa() = default;

@@ -8,8 +8,7 @@ namespace esp {
 replay_window::replay_window(std::uint32_t size, bool esn, std::uint64_t first)
     : _top(first == 0 ? 0 : first - 1), _size(size), _esn(esn) {}
 
-std::uint64_t replay_window::infer(std::uint32_t seq_lo, std::uint64_t assumed_top) const {
-    if (!_esn) return seq_lo;
+std::uint64_t replay_window::infer_esn(std::uint32_t seq_lo, std::uint64_t assumed_top) const {
     // RFC 4303 A2.2: decide whether seq_lo lies in the window's subspace, the next or the previous.
     const std::uint32_t w = _size ? _size : min_size;
     const std::uint32_t tl = std::uint32_t(assumed_top);
@@ -23,28 +22,6 @@ std::uint64_t replay_window::infer(std::uint32_t seq_lo, std::uint64_t assumed_t
         sh = (seq_lo >= tl - w + 1 && th != 0) ? th - 1 : th;
     }
     return (std::uint64_t(sh) << 32) | seq_lo;
-}
-
-bool replay_window::check(std::uint64_t seq) const {
-    if (seq == 0) return false;  // never sent (RFC 4303 3.3.3): first packet is 1
-    if (_size == 0 || seq > _top) return true;
-    if (_top - seq >= _size) return false;  // left of the window
-    const std::uint64_t block = (seq >> 6) & (blocks - 1);
-    return ((_bits[block] >> (seq & 63)) & 1) == 0;
-}
-
-bool replay_window::update(std::uint64_t seq) {
-    if (!check(seq)) return false;
-    if (seq > _top) {
-        // Clear the blocks the window moves into; never more than the whole ring.
-        const std::uint64_t from = _top >> 6;
-        const std::uint64_t to = seq >> 6;
-        const std::uint64_t n = std::min<std::uint64_t>(to - from, blocks);
-        for (std::uint64_t i = 1; i <= n; ++i) _bits[(from + i) & (blocks - 1)] = 0;
-        _top = seq;
-    }
-    if (_size != 0) _bits[(seq >> 6) & (blocks - 1)] |= std::uint64_t(1) << (seq & 63);
-    return true;
 }
 
 } // namespace esp

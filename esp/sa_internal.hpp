@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace esp {
 
@@ -29,15 +30,17 @@ struct sa_cold {
 };
 
 // Hot fields first: everything the burst loop reads for every packet sits in the first lines.
+// The outer headers are a per-SA template (outer IP [+UDP] + SPI) copied whole per packet; only
+// TOS, lengths, IP ID, DF and the checksum change, the checksum from tmpl_sum incrementally.
 struct alignas(64) outbound_hot {
     std::uint64_t next_seq = 1;
     std::uint64_t seq_limit = 0xffffffffULL;  // last usable sequence number
     crypto_ctx* crypto = nullptr;
     iv_source* ivs = nullptr;
     std::uint32_t spi = 0;
+    std::uint32_t tmpl_sum = 0;  // IPv4: one's complement sum of the template's constant words
     std::uint16_t ip_id = 0;
-    std::uint16_t natt_sport = 0;
-    std::uint16_t natt_dport = 0;
+    std::uint16_t hdr = 0;       // headroom: outer IP [+UDP] + ESP header + IV
     std::uint8_t iv_len = 0;
     std::uint8_t block = 0;
     std::uint8_t icv = 0;
@@ -49,8 +52,9 @@ struct alignas(64) outbound_hot {
     bool esn = false;
     bool v6 = false;
     bool exhausted = false;
-    std::array<std::uint8_t, 16> src{};
-    std::array<std::uint8_t, 16> dst{};
+    // Outer IPv4 (20) or IPv6 (40), UDP (8) when NAT-T, SPI (4); the rest zero. encap copies 32
+    // (IPv4) or 56 (IPv6) bytes: never more than the headroom, the excess lands on seq and IV.
+    std::array<std::uint8_t, 56> tmpl{};
     lifetime_state life;
     sa_counters counters;
 };
@@ -91,6 +95,30 @@ struct inbound_sa::impl : inbound_hot {
 
 namespace detail {
 
+// Storage for n T's that is not initialised on construction (per-burst scratch on the stack
+// would otherwise be zero-filled on every call: 3.5 KB of crypto_op for one burst).
+template <class T, std::size_t N>
+struct uninit_array {
+    static_assert(std::is_trivially_destructible_v<T>);
+    union {
+        T v[N];
+    };
+    uninit_array() {}  // NOLINT: deliberately leaves v uninitialised
+    T& operator[](std::size_t i) { return v[i]; }
+    T* data() { return v; }
+};
+
+// Fixed-size copies for the ICV lengths that exist (12, 16, 24, 32), so no call or rep movs.
+inline void copy_icv(std::uint8_t* dst, const std::uint8_t* src, std::uint32_t n) {
+    switch (n) {
+    case 12: std::memcpy(dst, src, 12); break;
+    case 16: std::memcpy(dst, src, 16); break;
+    case 24: std::memcpy(dst, src, 24); break;
+    case 32: std::memcpy(dst, src, 32); break;
+    default: std::memcpy(dst, src, n); break;
+    }
+}
+
 // RFC 1071 one's complement sum (not yet folded/complemented), for IPv4 header and UDP checksums.
 inline std::uint32_t csum_add(std::uint32_t sum, const std::uint8_t* p, std::size_t len) {
     for (; len >= 2; p += 2, len -= 2) sum += std::uint32_t(p[0] << 8 | p[1]);
@@ -98,7 +126,8 @@ inline std::uint32_t csum_add(std::uint32_t sum, const std::uint8_t* p, std::siz
     return sum;
 }
 inline std::uint16_t csum_fold(std::uint32_t sum) {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);  // <= 0x1fffe
+    sum = (sum & 0xffff) + (sum >> 16);  // <= 0xffff
     return std::uint16_t(~sum);
 }
 

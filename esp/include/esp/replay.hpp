@@ -23,16 +23,38 @@ public:
     // Full 64-bit sequence number for the 32 bits on the wire (identity without ESN).
     [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo) const { return infer(seq_lo, _top); }
     // The same inference against an assumed highest sequence number (used within a burst).
-    [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo, std::uint64_t assumed_top) const;
+    [[nodiscard]] std::uint64_t infer(std::uint32_t seq_lo, std::uint64_t assumed_top) const {
+        return _esn ? infer_esn(seq_lo, assumed_top) : seq_lo;
+    }
     // Pre-check before the ICV: false for 0, for anything left of the window, and duplicates.
-    [[nodiscard]] bool check(std::uint64_t seq) const;
+    // Inline: it runs for every received packet.
+    [[nodiscard]] bool check(std::uint64_t seq) const {
+        if (seq == 0) return false;  // never sent (RFC 4303 3.3.3): first packet is 1
+        if (_size == 0 || seq > _top) return true;
+        if (_top - seq >= _size) return false;  // left of the window
+        const std::uint64_t block = (seq >> 6) & (blocks - 1);
+        return ((_bits[block] >> (seq & 63)) & 1) == 0;
+    }
     // After the ICV verified: re-check (another packet of the burst may have taken it) and mark.
-    bool update(std::uint64_t seq);
+    bool update(std::uint64_t seq) {
+        if (!check(seq)) return false;
+        if (seq > _top) {
+            // Clear the blocks the window moves into; never more than the whole ring.
+            const std::uint64_t from = _top >> 6;
+            const std::uint64_t n = (seq >> 6) - from < blocks ? (seq >> 6) - from : blocks;
+            for (std::uint64_t i = 1; i <= n; ++i) _bits[(from + i) & (blocks - 1)] = 0;
+            _top = seq;
+        }
+        if (_size != 0) _bits[(seq >> 6) & (blocks - 1)] |= std::uint64_t(1) << (seq & 63);
+        return true;
+    }
 
     [[nodiscard]] std::uint64_t top() const { return _top; }
     [[nodiscard]] std::uint32_t size() const { return _size; }
 
 private:
+    [[nodiscard]] std::uint64_t infer_esn(std::uint32_t seq_lo, std::uint64_t assumed_top) const;
+
     std::uint64_t _top = 0;   // highest authenticated sequence number (0: none yet)
     std::uint32_t _size = 64;
     bool _esn = false;
