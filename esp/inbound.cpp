@@ -240,16 +240,19 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
         op.len = ct_len;
         op.ok = false;
         if (aead) {
-            std::uint8_t* a = aad[k].data();
-            std::memcpy(a, esp, 4);  // SPI as received (it matched ours)
+            // RFC 4106 5: AAD = SPI || [seq_hi ||] seq_lo: without ESN the received ESP header
+            // as it is (its SPI matched ours); with ESN built in scratch with the inferred seq_hi.
             if (esn) {
+                std::uint8_t* a = aad[k].data();
+                std::memcpy(a, esp, 4);
                 base::store_be32(a + 4, std::uint32_t(seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(seq));
+                op.auth = a;
+                op.auth_len = 12;
             } else {
-                std::memcpy(a + 4, esp + 4, 4);
+                op.auth = esp;
+                op.auth_len = 8;
             }
-            op.auth = a;
-            op.auth_len = esn ? 12 : 8;
             std::memcpy(op.iv.data(), iv, 8);
             op.tag = icvp;
         } else {

@@ -159,17 +159,20 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         if (is_aead) {
             base::store_be64(iv, q.seq);
             std::memcpy(op.iv.data(), iv, 8);
-            std::uint8_t* a = s.aad[slot].data();  // RFC 4106 5: SPI || [seq_hi ||] seq_lo
-            base::store_be32(a, spi_v);
+            // RFC 4106 5: AAD = SPI || [seq_hi ||] seq_lo. Without ESN that is the ESP header
+            // itself, already in place; with ESN it is built in scratch.
             if (is_esn) {
+                std::uint8_t* a = s.aad[slot].data();
+                base::store_be32(a, spi_v);
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(q.seq));
+                op.auth = a;
+                op.auth_len = 12;
             } else {
-                base::store_be32(a + 4, std::uint32_t(q.seq));
+                op.auth = esp;
+                op.auth_len = 8;
             }
-            op.auth = a;
-            op.auth_len = is_esn ? 12 : 8;
-            op.tag = icvp;  // the tag goes straight to its place: the AAD lives elsewhere
+            op.tag = icvp;  // the tag goes straight to its place, after the ciphertext
         } else {
             op.auth = esp;
             op.auth_len = 8 + ivl + ct_len;
