@@ -2,8 +2,12 @@
 // an Ethernet frame, an ARP body and an IPv4 packet: parsing, the in-place rewrites (echo
 // reply, MSS clamp, TTL) and the writers that quote or split a packet (ICMP fragmentation
 // needed, RFC 791 fragmentation). Nothing may read or write out of bounds (ASan), and what
-// the writers produce must itself parse, within the sizes they promise.
+// the writers produce must itself parse, within the sizes they promise. The fast path's SPD
+// key read in place (flow_key.hpp) must equal spd::extract_flow's for every packet that parses.
+#include <dataplane/flow_key.hpp>
 #include <dataplane/packet.hpp>
+
+#include <spd/flow.hpp>
 
 #include <array>
 #include <cstdint>
@@ -23,6 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto v = parse_ipv4(in, why);
     if (!v) return 0;
     if (v->total_len > size || v->ihl < 20 || v->ihl > v->total_len) std::abort();
+    spd::flow_key fast, ref;
+    ipv4_flow_key(in, *v, fast);
+    if (spd::extract_flow(in, ref) != spd::extract_status::ok || fast.src != ref.src || fast.dst != ref.dst ||
+        fast.family != ref.family || fast.proto != ref.proto || fast.ports_known != ref.ports_known ||
+        fast.sport != ref.sport || fast.dport != ref.dport)
+        std::abort();
 
     std::vector<std::uint8_t> buf(in.begin(), in.end());
     (void)clamp_tcp_mss(buf, 536);
