@@ -633,7 +633,12 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     ps.rx_bytes.add(rx_bytes);
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        if (i + 1 < n) {
+            // The next packet's first line, and the line before it, where an outbound ESP header
+            // and the new Ethernet header will be written.
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], char*) - RTE_CACHE_LINE_SIZE);
+        }
         if (m->nb_segs != 1) { drop_pkt(c, m, drop::multi_segment); continue; }
         auto frame = data_of(m);
         // The Ethernet header read in place (parse_eth's checks, without building a view).
