@@ -43,6 +43,7 @@
 #include "dataplane/packet.hpp"
 
 #include <base/reader.hpp>
+#include <base/uninit_array.hpp>
 #include <spd/flow.hpp>
 
 #include <rte_ethdev.h>
@@ -324,17 +325,18 @@ void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint
 }
 
 // One burst's lists. The arrays are left uninitialised on purpose (one is built per RX burst,
-// zeroing them cost more than the parsing): only the first n_* entries are ever read.
+// and filling them, flow keys and verdicts included, cost more than the parsing): only the
+// first n_* entries are ever read.
 struct burst_lists {
-    std::array<rte_mbuf*, burst_size> transit;
-    std::array<spd::flow_key, burst_size> keys;
-    std::array<spd::verdict, burst_size> verdicts;
+    base::uninit_array<rte_mbuf*, burst_size> transit;
+    base::uninit_array<spd::flow_key, burst_size> keys;
+    base::uninit_array<spd::verdict, burst_size> verdicts;
     std::size_t n_transit = 0;
-    std::array<rte_mbuf*, burst_size> enc;
-    std::array<std::uint32_t, burst_size> enc_sa;
+    base::uninit_array<rte_mbuf*, burst_size> enc;
+    base::uninit_array<std::uint32_t, burst_size> enc_sa;
     std::size_t n_enc = 0;
-    std::array<rte_mbuf*, burst_size> esp_in;
-    std::array<std::uint32_t, burst_size> esp_spi;  // read on the way in; 0: decap_stage locates it
+    base::uninit_array<rte_mbuf*, burst_size> esp_in;
+    base::uninit_array<std::uint32_t, burst_size> esp_spi;  // read on the way in; 0: decap_stage locates it
     std::size_t n_esp = 0;
     void add_esp(rte_mbuf* m, std::uint32_t spi) {
         esp_in[n_esp] = m;
@@ -517,7 +519,7 @@ void encap_stage(ctx& c, burst_lists& l) {
 void decap_stage(ctx& c, burst_lists& l) {
     if (l.n_esp == 0) return;
     // Scratch arrays uninitialised like burst_lists: only the first n / k entries are read.
-    std::array<std::uint32_t, burst_size> sa_of;
+    base::uninit_array<std::uint32_t, burst_size> sa_of;
     std::array<bool, burst_size> done{};
     std::size_t n = 0;
     for (std::size_t i = 0; i < l.n_esp; ++i) {
@@ -550,14 +552,14 @@ void decap_stage(ctx& c, burst_lists& l) {
         l.esp_in[n] = m;
         sa_of[n++] = idx;
     }
-    std::array<rte_mbuf*, burst_size> mb;
-    std::array<esp::pkt, burst_size> pk;
-    std::array<esp::drop_reason, burst_size> res;
-    std::array<spd::flow_key, burst_size> keys;
-    std::array<spd::verdict, burst_size> verdicts;
-    std::array<ipv4_view, burst_size> inner;
-    std::array<bool, burst_size> inner_ok;
-    std::array<drop, burst_size> inner_why;
+    base::uninit_array<rte_mbuf*, burst_size> mb;
+    base::uninit_array<esp::pkt, burst_size> pk;
+    base::uninit_array<esp::drop_reason, burst_size> res;
+    base::uninit_array<spd::flow_key, burst_size> keys;
+    base::uninit_array<spd::verdict, burst_size> verdicts;
+    base::uninit_array<ipv4_view, burst_size> inner;
+    base::uninit_array<bool, burst_size> inner_ok;
+    base::uninit_array<drop, burst_size> inner_why;
     output_cache oc;
     for (std::size_t first = 0; first < n; ++first) {
         if (done[first]) continue;

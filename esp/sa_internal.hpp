@@ -2,9 +2,10 @@
 // Internal: runtime SA layouts and helpers shared by outbound.cpp and inbound.cpp.
 #include "esp/sa.hpp"
 
+#include <base/uninit_array.hpp>
+
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 namespace esp {
 
@@ -95,18 +96,8 @@ struct inbound_sa::impl : inbound_hot {
 
 namespace detail {
 
-// Storage for n T's that is not initialised on construction (per-burst scratch on the stack
-// would otherwise be zero-filled on every call: 3.5 KB of crypto_op for one burst).
-template <class T, std::size_t N>
-struct uninit_array {
-    static_assert(std::is_trivially_destructible_v<T>);
-    union {
-        T v[N];
-    };
-    uninit_array() {}  // NOLINT: deliberately leaves v uninitialised
-    T& operator[](std::size_t i) { return v[i]; }
-    T* data() { return v; }
-};
+// Per-burst scratch without zero-fill (shared with the data plane).
+using base::uninit_array;
 
 // Fixed-size copies for the ICV lengths that exist (12, 16, 24, 32), so no call or rep movs.
 inline void copy_icv(std::uint8_t* dst, const std::uint8_t* src, std::uint32_t n) {
