@@ -94,6 +94,7 @@ struct worker {
     rte_ring* notes = nullptr;    // MP/SC: neighbor_note from the other workers
     std::array<tx_buffer, max_workers> to_worker{};  // handoff, flushed once per burst
     encap_queue encap;
+    esp::decap_batch decap;  // pipeline.cpp 6b: one crypto pass per burst over all its SAs
     worker_stats stats;
     std::uint64_t last_age_ms = 0;
     std::uint32_t idle_rounds = 0;

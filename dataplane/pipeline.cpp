@@ -26,7 +26,8 @@
 //     ICMP "fragmentation needed" with the tunnel MTU back to the sender), TTL-1, optional
 //     TCP MSS clamp, too big without DF: fragmented before encryption (RFC 791), ESP encap;
 //     the outer packet goes to 7 towards the SA's peer.
-//  6b. Decap: SPI -> SAD, one call per SA; the inner packet must match the in-direction SPD
+//  6b. Decap: SPI -> SAD, the burst's packets grouped by SA and all groups decrypted in one
+//     multi-buffer pass (esp::decap_batch); the inner packet must match the in-direction SPD
 //     with PROTECT by this very SA (RFC 4301 5.2 step 4); TTL-1, MSS clamp, then 7 (or
 //     local ICMP echo, whose reply goes back through the outbound SPD).
 //  7. Output: route lookup, port MTU (DF: ICMP fragmentation needed if the SPD lets it go in
@@ -552,74 +553,83 @@ void decap_stage(ctx& c, burst_lists& l) {
         l.esp_in[n] = m;
         sa_of[n++] = idx;
     }
+    // Grouped by SA, every group into the worker's esp::decap_batch: the burst's packets of all
+    // SAs share one multi-buffer crypto pass (a burst spread over many tunnels would otherwise
+    // flush the manager once per SA with its lanes nearly empty).
     base::uninit_array<rte_mbuf*, burst_size> mb;
+    base::uninit_array<std::uint32_t, burst_size> mb_sa;
     base::uninit_array<esp::pkt, burst_size> pk;
     base::uninit_array<esp::drop_reason, burst_size> res;
+    std::size_t k = 0;
+    for (std::size_t first = 0; first < n; ++first) {
+        if (done[first]) continue;
+        const auto sa_index = sa_of[first];
+        const std::size_t group = k;
+        for (std::size_t i = first; i < n; ++i) {
+            if (done[i] || sa_of[i] != sa_index) continue;
+            done[i] = true;
+            mb[k] = l.esp_in[i];
+            mb_sa[k] = sa_index;
+            pk[k] = to_pkt(mb[k]);
+            ++k;
+        }
+        c.w.decap.add(*c.t.in_sas[sa_index].sa, std::span(pk.data() + group, k - group),
+                      std::span(res.data() + group, k - group));
+    }
+    c.w.decap.run();
+
     base::uninit_array<spd::flow_key, burst_size> keys;
     base::uninit_array<spd::verdict, burst_size> verdicts;
     base::uninit_array<ipv4_view, burst_size> inner;
     base::uninit_array<bool, burst_size> inner_ok;
     base::uninit_array<drop, burst_size> inner_why;
+    std::size_t good = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        if (res[i] != esp::drop_reason::ok) {
+            c.w.stats.esp_drops[esp::index(res[i])].add();
+            drop_pkt(c, mb[i], drop::inbound_esp_error);
+            continue;
+        }
+        from_pkt(mb[i], pk[i]);
+        // A valid inner IPv4 packet is parsed once for both the policy check and forwarding;
+        // anything else (inner IPv6) still gets its policy check, then is dropped below.
+        drop why;
+        inner_ok[good] = parse_ipv4(data_of(mb[i]), inner[good], why);
+        if (inner_ok[good]) {
+            ipv4_flow_key(data_of(mb[i]), inner[good], keys[good]);
+        } else if (spd::extract_flow(data_of(mb[i]), keys[good]) != spd::extract_status::ok) {
+            drop_pkt(c, mb[i], drop::inbound_policy_mismatch);
+            continue;
+        } else {
+            inner_why[good] = why;
+        }
+        mb_sa[good] = mb_sa[i];
+        mb[good++] = mb[i];
+    }
     output_cache oc;
-    for (std::size_t first = 0; first < n; ++first) {
-        if (done[first]) continue;
-        const auto sa_index = sa_of[first];
-        const auto& e = c.t.in_sas[sa_index];
-        std::size_t k = 0;
-        for (std::size_t i = first; i < n; ++i) {
-            if (done[i] || sa_of[i] != sa_index) continue;
-            done[i] = true;
-            mb[k] = l.esp_in[i];
-            pk[k] = to_pkt(mb[k]);
-            ++k;
+    c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), good), std::span(verdicts.data(), good));
+    for (std::size_t i = 0; i < good; ++i) {
+        rte_mbuf* m = mb[i];
+        if (verdicts[i].act != spd::action::protect || verdicts[i].sa_handle != c.t.in_sas[mb_sa[i]].policy_tag) {
+            drop_pkt(c, m, drop::inbound_policy_mismatch);
+            continue;
         }
-        e.sa->decap(std::span(pk.data(), k), std::span(res.data(), k));
-        std::size_t good = 0;
-        for (std::size_t i = 0; i < k; ++i) {
-            if (res[i] != esp::drop_reason::ok) {
-                c.w.stats.esp_drops[esp::index(res[i])].add();
-                drop_pkt(c, mb[i], drop::inbound_esp_error);
-                continue;
-            }
-            from_pkt(mb[i], pk[i]);
-            // A valid inner IPv4 packet is parsed once for both the policy check and forwarding;
-            // anything else (inner IPv6) still gets its policy check, then is dropped below.
-            drop why;
-            inner_ok[good] = parse_ipv4(data_of(mb[i]), inner[good], why);
-            if (inner_ok[good]) {
-                ipv4_flow_key(data_of(mb[i]), inner[good], keys[good]);
-            } else if (spd::extract_flow(data_of(mb[i]), keys[good]) != spd::extract_status::ok) {
-                drop_pkt(c, mb[i], drop::inbound_policy_mismatch);
-                continue;
+        c.w.stats.decapsulated.add();
+        if (!inner_ok[i]) { drop_pkt(c, m, inner_why[i]); continue; }  // inner IPv6: not forwarded yet
+        const ipv4_view* v = &inner[i];
+        if (is_local(c, v->dst)) {
+            if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
+                c.w.stats.icmp_echo_answered.add();
+                local_out(c, m, l);
             } else {
-                inner_why[good] = why;
+                drop_pkt(c, m, drop::local_unhandled);
             }
-            mb[good++] = mb[i];
+            continue;
         }
-        c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), good), std::span(verdicts.data(), good));
-        for (std::size_t i = 0; i < good; ++i) {
-            rte_mbuf* m = mb[i];
-            if (verdicts[i].act != spd::action::protect || verdicts[i].sa_handle != e.policy_tag) {
-                drop_pkt(c, m, drop::inbound_policy_mismatch);
-                continue;
-            }
-            c.w.stats.decapsulated.add();
-            if (!inner_ok[i]) { drop_pkt(c, m, inner_why[i]); continue; }  // inner IPv6: not forwarded yet
-            const ipv4_view* v = &inner[i];
-            if (is_local(c, v->dst)) {
-                if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
-                    c.w.stats.icmp_echo_answered.add();
-                    local_out(c, m, l);
-                } else {
-                    drop_pkt(c, m, drop::local_unhandled);
-                }
-                continue;
-            }
-            if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst)) { drop_pkt(c, m, drop::multicast); continue; }
-            if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
-            forward_ttl(c, m, true);
-            output_cached(c, m, v->dst, oc);
-        }
+        if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst)) { drop_pkt(c, m, drop::multicast); continue; }
+        if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
+        forward_ttl(c, m, true);
+        output_cached(c, m, v->dst, oc);
     }
     l.n_esp = 0;
 }

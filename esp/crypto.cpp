@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -29,6 +30,21 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(backend_kind backend, enc_alg enc
 bool ipsecmb_available() { return detail::ipsecmb_usable(); }
 
 void crypto_ctx::complete_deferred() { detail::ipsecmb_complete_deferred(); }
+
+void crypto_ctx::decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const> ctxs) {
+    const std::size_t n = std::min(ops.size(), ctxs.size());
+    for (std::size_t i = 0; i < n;) {
+        std::size_t j = i + 1;
+        if (ctxs[i]->backend() == backend_kind::ipsecmb) {
+            while (j < n && (ctxs[j] == ctxs[j - 1] || ctxs[j]->backend() == backend_kind::ipsecmb)) ++j;
+            detail::ipsecmb_decrypt_many(ops.subspan(i, j - i), ctxs.subspan(i, j - i));
+        } else {
+            while (j < n && ctxs[j] == ctxs[i]) ++j;
+            ctxs[i]->decrypt(ops.subspan(i, j - i));
+        }
+        i = j;
+    }
+}
 
 namespace {
 

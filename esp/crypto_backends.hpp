@@ -15,5 +15,7 @@ std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::u
 bool ipsecmb_usable();
 // Completes the ops queued by encrypt_deferred on this thread's multi-buffer manager.
 void ipsecmb_complete_deferred();
+// crypto_ctx::decrypt_many for contexts that are all of the intel-ipsec-mb backend.
+void ipsecmb_decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const> ctxs);
 
 } // namespace esp::detail

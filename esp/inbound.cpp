@@ -128,14 +128,28 @@ drop_reason locate_esp(const pkt& p, esp_location& info) {
     return drop_reason::ok;
 }
 
-namespace {
-
 struct decap_prep {  // no initialisers: written before read
     std::uint64_t seq;
     std::uint8_t* ct;
     std::uint32_t ct_len;
     std::uint8_t outer_ecn;
 };
+
+// Scratch of one decap pass over at most max_burst packets, of one SA (decap) or of several
+// (decap_batch): per slot the packet, its result, its plan, its crypto op and the op's context,
+// the saved ICV (ESN + CBC) and the AAD (ESN + GCM).
+struct decap_scratch {
+    detail::uninit_array<decap_prep, max_burst> pr;
+    detail::uninit_array<crypto_op, max_burst> ops;
+    detail::uninit_array<crypto_ctx*, max_burst> ctx;
+    detail::uninit_array<pkt*, max_burst> pkt_of;
+    detail::uninit_array<drop_reason*, max_burst> result_of;
+    alignas(16) detail::uninit_array<std::array<std::uint8_t, 64>, max_burst> tags;
+    alignas(16) detail::uninit_array<std::array<std::uint8_t, 16>, max_burst> aad;
+    std::size_t used = 0;
+};
+
+namespace {
 
 // Expected padding bytes (RFC 4303 2.4: 1, 2, 3, ...) and which bytes to compare, for the 16
 // bytes that end at the pad length field: row pad_len starts at index pad_len (pad_len <= 16).
@@ -187,14 +201,23 @@ bool decap_ecn(std::uint8_t* inner, std::uint8_t outer_ecn) {
 void inbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::inbound, counters); }
 
 std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_reason> results, std::size_t& consumed) {
-    detail::uninit_array<decap_prep, max_burst> pr;
-    detail::uninit_array<crypto_op, max_burst> ops;
-    detail::uninit_array<std::uint8_t, max_burst> which;
-    alignas(16) detail::uninit_array<std::array<std::uint8_t, 64>, max_burst> tags;
-    alignas(16) detail::uninit_array<std::array<std::uint8_t, 16>, max_burst> aad;
+    decap_scratch s;
+    const std::size_t k = decap_begin(pkts, results, s, consumed);
+    if (k == 0) return 0;
+    // 3: ICV / AEAD for the burst.
+    crypto->decrypt({s.ops.data(), k});
+    return decap_finish(s, 0, k);
+}
+
+// Steps 1 + 2 for a prefix of pkts (consumed says how long) into scratch slots [s.used,
+// s.used + k); returns k (the packets whose crypto ops are ready); the others have their result
+// set already. Nothing in the SA changes here but drop counters.
+std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s,
+                                          std::size_t& consumed) {
     const std::uint32_t min_ct = aead ? 4 : block;  // at least pad length + next header, aligned
     const std::uint32_t block_mask = std::uint32_t(block) - 1;  // block sizes are powers of two
     const std::uint32_t overhead = 8u + iv_len + icv;
+    const std::size_t first = s.used;
     std::size_t k = 0;
 
     auto drop = [&](std::size_t i, drop_reason r) {
@@ -202,7 +225,6 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
         ++counters.drops[index(r)];
     };
 
-    // 1 + 2: framing checks and replay pre-check; nothing in the SA changes here.
     // ESN: the high bits are inferred from the window as it was before this sub-burst. When a
     // packet would infer differently had the earlier packets of the burst already been accepted
     // (the burst crosses a 2^32 boundary), the sub-burst ends before it and the rest is processed
@@ -230,12 +252,16 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
         if (!window.check(seq)) { drop(i, drop_reason::replay); continue; }
         provisional_top = std::max(provisional_top, seq);
 
+        const std::size_t slot = first + k++;
         std::uint8_t* esp = p.data() + loc.esp_offset;
         std::uint8_t* iv = esp + 8;
         std::uint8_t* ct = iv + iv_len;
         std::uint8_t* icvp = ct + ct_len;
-        pr[i] = decap_prep{seq, ct, ct_len, std::uint8_t(loc.outer_tos & 3)};
-        crypto_op& op = ops[k];
+        s.pr[slot] = decap_prep{seq, ct, ct_len, std::uint8_t(loc.outer_tos & 3)};
+        s.pkt_of[slot] = &p;
+        s.result_of[slot] = &results[i];
+        s.ctx[slot] = crypto;
+        crypto_op& op = s.ops[slot];
         op.data = ct;
         op.len = ct_len;
         op.ok = false;
@@ -243,7 +269,7 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
             // RFC 4106 5: AAD = SPI || [seq_hi ||] seq_lo: without ESN the received ESP header
             // as it is (its SPI matched ours); with ESN built in scratch with the inferred seq_hi.
             if (esn) {
-                std::uint8_t* a = aad[k].data();
+                std::uint8_t* a = s.aad[slot].data();
                 std::memcpy(a, esp, 4);
                 base::store_be32(a + 4, std::uint32_t(seq >> 32));
                 base::store_be32(a + 8, std::uint32_t(seq));
@@ -260,8 +286,8 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
             op.auth_len = 8 + iv_len + ct_len;
             if (esn) {
                 // seq_hi is authenticated where the ICV is: save the received ICV first.
-                detail::copy_icv(tags[k].data(), icvp, icv);
-                op.tag = tags[k].data();
+                detail::copy_icv(s.tags[slot].data(), icvp, icv);
+                op.tag = s.tags[slot].data();
                 base::store_be32(icvp, std::uint32_t(seq >> 32));
                 op.auth_len += 4;
             } else {
@@ -270,55 +296,59 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
             if (iv_len == 16) std::memcpy(op.iv.data(), iv, 16);
             else std::memcpy(op.iv.data(), iv, 8);
         }
-        which[k++] = std::uint8_t(i);
     }
     consumed = i;
-    if (k == 0) return 0;
+    s.used += k;
+    return k;
+}
 
-    // 3: ICV / AEAD for the burst.
-    crypto->decrypt({ops.data(), k});
-
-    // 4 + 5: window update only for authenticated packets, then the decrypted trailer.
+// Steps 4 + 5 for slots [first, first + k) once their crypto ran: window update only for
+// authenticated packets, then the decrypted trailer. Returns the ok count.
+std::size_t inbound_sa::impl::decap_finish(decap_scratch& s, std::size_t first, std::size_t k) {
     std::size_t good = 0;
     std::uint64_t pend_packets = 0, pend_bytes = 0;
     const bool hard_limited = life.hard.bytes != 0 || life.hard.packets != 0;
-    for (std::size_t j = 0; j < k; ++j) {
-        const std::size_t i = which[j];
-        pkt& p = pkts[i];
-        const decap_prep& q = pr[i];
-        if (!ops[j].ok) { drop(i, drop_reason::icv); continue; }
-        if (!window.update(q.seq)) { drop(i, drop_reason::replay); continue; }
-        if (life.hard_fired) { drop(i, drop_reason::lifetime); continue; }
+    for (std::size_t slot = first; slot < first + k; ++slot) {
+        pkt& p = *s.pkt_of[slot];
+        const decap_prep& q = s.pr[slot];
+        drop_reason& result = *s.result_of[slot];
+        auto drop = [&](drop_reason r) {
+            result = r;
+            ++counters.drops[index(r)];
+        };
+        if (!s.ops[slot].ok) { drop(drop_reason::icv); continue; }
+        if (!window.update(q.seq)) { drop(drop_reason::replay); continue; }
+        if (life.hard_fired) { drop(drop_reason::lifetime); continue; }
 
         // ct_len >= min_ct >= 4 (checked above): the trailer's two bytes are there.
         const std::uint8_t* end = q.ct + q.ct_len - 2;  // pad length byte
         const std::uint32_t pad_len = end[0];
         const std::uint8_t nh = end[1];
         const std::uint32_t avail = q.ct_len - 2;
-        if (pad_len > avail || !padding_ok(end, pad_len, avail)) { drop(i, drop_reason::pad); continue; }
-        if (nh == 59) { drop(i, drop_reason::dummy); continue; }
-        if (nh != 4 && nh != 41) { drop(i, drop_reason::next_header); continue; }
+        if (pad_len > avail || !padding_ok(end, pad_len, avail)) { drop(drop_reason::pad); continue; }
+        if (nh == 59) { drop(drop_reason::dummy); continue; }
+        if (nh != 4 && nh != 41) { drop(drop_reason::next_header); continue; }
 
         // The inner IP header must agree with next header; its own length bounds the packet.
         const std::uint32_t body = avail - pad_len;
         const std::uint8_t* in = q.ct;
         std::uint32_t ip_len = 0;
-        if (body < 1 || (in[0] >> 4) != (nh == 4 ? 4 : 6)) { drop(i, drop_reason::next_header); continue; }
+        if (body < 1 || (in[0] >> 4) != (nh == 4 ? 4 : 6)) { drop(drop_reason::next_header); continue; }
         if (nh == 4) {
             const std::uint32_t ihl = in[0] & 15u;
             ip_len = body >= 4 ? base::load_be16(in + 2) : 0;
             if (body < 4 || ip_len < 20 || ip_len < ihl * 4 || ihl < 5 || ip_len > body) {
-                drop(i, drop_reason::not_ip);
+                drop(drop_reason::not_ip);
                 continue;
             }
         } else {
             ip_len = body >= 6 ? std::uint32_t(base::load_be16(in + 4)) + 40 : 0;
-            if (body < 6 || ip_len > body) { drop(i, drop_reason::not_ip); continue; }
+            if (body < 6 || ip_len > body) { drop(drop_reason::not_ip); continue; }
         }
-        if (!decap_ecn(q.ct, q.outer_ecn)) { drop(i, drop_reason::ecn); continue; }
+        if (!decap_ecn(q.ct, q.outer_ecn)) { drop(drop_reason::ecn); continue; }
         p.data_off = std::uint32_t(q.ct - p.buf);
         p.data_len = ip_len;
-        results[i] = drop_reason::ok;
+        result = drop_reason::ok;
         ++good;
         ++pend_packets;
         pend_bytes += ip_len;
@@ -389,6 +419,50 @@ std::size_t inbound_sa::decap(std::span<pkt> pkts, std::span<drop_reason> result
         b += consumed;
     }
     return good;
+}
+
+struct decap_batch::state {
+    struct group {
+        inbound_sa::impl* sa;
+        std::size_t first, k;
+    };
+    decap_scratch scratch;
+    std::array<group, max_burst> groups;
+    std::size_t n_groups = 0;
+};
+
+decap_batch::decap_batch() : _s(std::make_unique<state>()) {}
+decap_batch::~decap_batch() = default;
+
+std::size_t decap_batch::pending() const { return _s->scratch.used; }
+
+void decap_batch::add(inbound_sa& sa, std::span<pkt> pkts, std::span<drop_reason> results) {
+    auto& s = *_s;
+    const std::size_t n = std::min(pkts.size(), results.size());
+    for (std::size_t b = 0; b < n;) {
+        // An SA already waiting in the batch runs first: its replay pre-check and ESN inference
+        // must see the window after the packets queued before.
+        bool waiting = false;
+        for (std::size_t g = 0; g < s.n_groups; ++g) waiting |= s.groups[g].sa == sa._impl.get();
+        if (waiting || s.scratch.used == max_burst || s.n_groups == s.groups.size()) run();
+        const std::size_t c = std::min(max_burst - s.scratch.used, n - b);
+        const std::size_t first = s.scratch.used;
+        std::size_t consumed = c;
+        const std::size_t k = sa._impl->decap_begin(pkts.subspan(b, c), results.subspan(b, c), s.scratch, consumed);
+        if (k) s.groups[s.n_groups++] = {sa._impl.get(), first, k};
+        b += consumed;
+    }
+}
+
+void decap_batch::run() {
+    auto& s = *_s;
+    if (s.scratch.used) crypto_ctx::decrypt_many({s.scratch.ops.data(), s.scratch.used}, {s.scratch.ctx.data(), s.scratch.used});
+    for (std::size_t g = 0; g < s.n_groups; ++g) {
+        const auto& gr = s.groups[g];
+        gr.sa->decap_finish(s.scratch, gr.first, gr.k);
+    }
+    s.n_groups = 0;
+    s.scratch.used = 0;
 }
 
 std::uint32_t inbound_sa::spi() const { return _impl->spi; }

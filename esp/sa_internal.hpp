@@ -85,12 +85,16 @@ struct alignas(64) inbound_hot {
     replay_window window;
 };
 
+struct decap_scratch;
+
 struct inbound_sa::impl : inbound_hot {
     sa_cold cold;
 
     // Processes a prefix of pkts (all of them unless an ESN subspace change splits the burst);
     // consumed says how many.
     std::size_t decap_chunk(std::span<pkt> pkts, std::span<drop_reason> results, std::size_t& consumed);
+    std::size_t decap_begin(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s, std::size_t& consumed);
+    std::size_t decap_finish(decap_scratch& s, std::size_t first, std::size_t k);
     void fire_lifetime();
 };
 

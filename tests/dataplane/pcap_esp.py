@@ -7,7 +7,11 @@
    ESP packet, and scapy reassembles the decrypted pieces to the original.
  - esp_in: ESP made by scapy is decrypted by ipsecd and forwarded; tampered, replayed, unknown-
    SPI, wrong-selector and unprotected packets are dropped under their reasons; an echo to our
-   private address through the tunnel is answered through the tunnel."""
+   private address through the tunnel is answered through the tunnel.
+ - esp_in_many_sas: one burst interleaving six inbound SAs (CBC and GCM alternating, each with
+   its own peer subnet), decrypted in one crypto pass: every good packet comes out exactly, per
+   SA in order; a packet on one SA carrying another SA's traffic fails the policy check, a
+   tampered one fails its ICV, and the per-SA counters say which SA saw what."""
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw, defragment, wrpcap
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
@@ -221,6 +225,67 @@ def esp_in_gcm_natt(ipsecd, tmp):
     inbound(ipsecd, tmp, gcm=True, natt=True)
 
 
+def esp_in_many_sas(ipsecd, tmp):
+    n = 6
+    gcm = [k % 2 == 1 for k in range(n)]
+    sa_cfg, pols, scapy_sas = [], [], []
+    for k in range(n):
+        spi = 0x2000 + k
+        if gcm[k]:
+            sp = spec(spi, "aes256gcm16", KEY_GCM, None, None, PEER, LOCAL, "")
+        else:
+            sp = spec(spi, "aes256-cbc", KEY_ENC, "sha256-128", KEY_AUTH, PEER, LOCAL, "")
+        sa_cfg.append({"name": f"in{k}", "direction": "in", "spec": sp})
+        pols.append({"name": f"i{k}", "priority": 10, "direction": "in", "src": [f"10.2.{k}.0/24"],
+                     "dst": ["10.1.0.0/16"], "action": "protect", "sa": f"in{k}"})
+        scapy_sas.append(scapy_sa(spi, PEER, LOCAL, gcm[k]))
+    sa_cfg += sas()[:1]  # out5, unused here
+    policies = {"default": "bypass", "policies": POLICIES["policies"][:1] + pols}
+    frame = lambda ip: Ether(src=GW_MAC, dst=PUB_MAC) / ip  # noqa: E731
+    good = {k: [] for k in range(n)}
+    pub_in = []
+    for r in range(3):  # round-robin over the SAs: every burst spans all of them
+        for k in range(n):
+            inner = IP(src=f"10.2.{k}.9", dst="10.1.0.5", ttl=40, id=100 * k + r) / UDP(sport=7000 + k, dport=9000) / \
+                Raw(bytes([65 + k]) * (20 + 37 * r + 11 * k))
+            good[k].append(inner)
+            pub_in.append(frame(scapy_sas[k].encrypt(inner, seq_num=r + 1)))
+    # SA 2 carrying SA 3's traffic: authentic, but the inbound policy check must refuse it
+    pub_in.insert(4, frame(scapy_sas[2].encrypt(IP(src="10.2.3.77", dst="10.1.0.5") / UDP(sport=1, dport=2), seq_num=9)))
+    tampered = bytearray(bytes(scapy_sas[5].encrypt(good[5][0], seq_num=10)))
+    tampered[-3] ^= 0x10
+    pub_in.insert(9, frame(IP(bytes(tampered))))
+    wrpcap(f"{tmp}/pub_in.pcap", pub_in)
+    wrpcap(f"{tmp}/priv_in.pcap", [Ether(src=HOST_MAC, dst="02:00:00:00:09:09") / IP() / UDP()])
+    cfg = base_config(tmp, "in", f"{tmp}/priv_in.pcap", f"{tmp}/pub_in.pcap", sa_cfg, policies)
+    c = run_ipsecd(ipsecd, tmp, cfg)
+    priv_out = read(tmp, "priv_out.pcap")
+
+    total = sum(len(v) for v in good.values())
+    check(len(priv_out) == total, f"{total} decrypted packets on private, got {len(priv_out)} {c}")
+    got = {k: [] for k in range(n)}
+    for p in priv_out:
+        k = int(p[IP].src.split(".")[2])
+        got[k].append(bytes(p[IP]))
+    for k in range(n):
+        want = []
+        for orig in good[k]:
+            w = IP(bytes(orig))
+            w.ttl -= 1
+            del w.chksum
+            want.append(bytes(IP(bytes(w))))
+        check(got[k] == want, f"SA {k}: its inner packets, in order (TTL - 1)")
+    ev, dr, ed = c["events"], nonzero(c["drops"]), nonzero(c["esp_drops"])
+    check(ev["decapsulated"] == total, f"events {ev}")
+    check(dr == {"inbound_esp_error": 1, "inbound_policy_mismatch": 1, "not_for_us": 1}, f"drops {dr}")
+    check(ed == {"icv": 1}, f"esp drops {ed}")
+    for k in range(n):
+        s = c["sas"][f"in{k}"]
+        want_pkts = len(good[k]) + (1 if k == 2 else 0)  # the mismatch was decrypted, then refused
+        check(s["packets"] == want_pkts, f"SA in{k} packets {s}")
+        check(nonzero(s["drops"]) == ({"icv": 1} if k == 5 else {}), f"SA in{k} drops {s}")
+
+
 if __name__ == "__main__":
     main({"esp_out_cbc": esp_out_cbc, "esp_out_gcm_natt": esp_out_gcm_natt,
-          "esp_in_cbc": esp_in_cbc, "esp_in_gcm_natt": esp_in_gcm_natt})
+          "esp_in_cbc": esp_in_cbc, "esp_in_gcm_natt": esp_in_gcm_natt, "esp_in_many_sas": esp_in_many_sas})

@@ -59,6 +59,10 @@ public:
     // completes the ops at once. Any other call on this thread completes the queue first.
     virtual void encrypt_deferred(std::span<crypto_op> ops) { encrypt(ops); }
     static void complete_deferred();
+    // Decrypt ops of several contexts in one call (esp::decap_batch): ops[i] belongs to
+    // ctxs[i]. The multi-buffer backend runs the CBC+HMAC ops of all its contexts in one pass
+    // over its lanes; other runs of one context are one decrypt() each. All complete on return.
+    static void decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const> ctxs);
     [[nodiscard]] virtual backend_kind backend() const = 0;
     [[nodiscard]] enc_alg enc() const { return _enc; }
     [[nodiscard]] integ_alg integ() const { return _integ; }

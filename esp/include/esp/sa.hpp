@@ -137,8 +137,34 @@ public:
     struct impl;
 
 private:
+    friend class decap_batch;
     inbound_sa() = default;
     std::unique_ptr<impl> _impl;
+};
+
+// Decap of many SAs' packets with one crypto pass, the mirror of encap_batch: add() runs steps
+// 1-2 for an SA's packets (framing checks, replay pre-check), run() decrypts the ops of all of
+// them at once (crypto_ctx::decrypt_many: CBC+HMAC packets of different SAs share the SIMD
+// lanes) and finishes each packet (window update, trailer, inner header). The outcome equals one
+// decap() per add() in that order: add() runs the batch itself first when the same SA is
+// already waiting (its window must advance before the next pre-check) or max_burst packets are.
+// Until run() returns, the packets' buffers and the spans given to add() must stay valid. One
+// thread only; holds about 20 KB of scratch (allocated once, in the constructor).
+class decap_batch {
+public:
+    decap_batch();
+    ~decap_batch();
+    decap_batch(const decap_batch&) = delete;
+    decap_batch& operator=(const decap_batch&) = delete;
+
+    void add(inbound_sa& sa, std::span<pkt> pkts, std::span<drop_reason> results);
+    void run();
+    [[nodiscard]] std::size_t pending() const;  // packets added and not yet run
+
+    struct state;
+
+private:
+    std::unique_ptr<state> _s;
 };
 
 // Where the ESP header of an outer packet is, for the SAD lookup before decap (the data plane)
