@@ -239,7 +239,9 @@ public:
     void decrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_DECRYPT); }
 
     void encrypt_deferred(std::span<crypto_op> ops) override {
-        auto [m, l] = mgr();
+        const lane_mgr lm = mgr();  // not a structured binding: lambdas below capture the lane
+        IMB_MGR* const m = lm.m;
+        const lane l = lm.l;
         if (!m) {
             for (auto& op : ops) op.ok = false;
             return;

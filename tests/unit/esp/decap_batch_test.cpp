@@ -17,14 +17,7 @@
 namespace decap_batch_test {
 
 using esp_test::buffer;
-
-struct sa_kind {
-    esp::enc_alg enc;
-    esp::integ_alg integ;
-    bool v6 = false;
-    bool natt = false;
-    bool esn = false;
-};
+using esp_test::sa_kind;
 
 const sa_kind kinds[] = {
     {esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128},
@@ -90,12 +83,6 @@ std::vector<call> make_calls(std::size_t rounds, std::vector<std::unique_ptr<esp
     return calls;
 }
 
-std::vector<esp::pkt> views_of(std::vector<buffer>& b) {
-    std::vector<esp::pkt> v;
-    for (auto& x : b) v.push_back(x.p);
-    return v;
-}
-
 } // namespace decap_batch_test
 
 TEST_CASE("decap_batch: many SAs in one crypto pass equal one decap() per SA") {
@@ -122,7 +109,7 @@ TEST_CASE("decap_batch: many SAs in one crypto pass equal one decap() per SA") {
 
             std::vector<std::vector<esp::drop_reason>> ref_res, bat_res;
             for (auto& c : ref_calls) {
-                auto v = t::views_of(c.pkts);
+                auto v = esp_test::views(c.pkts);
                 ref_res.emplace_back(v.size());
                 ref[c.sa]->decap(v, ref_res.back());
                 for (std::size_t i = 0; i < v.size(); ++i) c.pkts[i].p = v[i];
@@ -132,7 +119,7 @@ TEST_CASE("decap_batch: many SAs in one crypto pass equal one decap() per SA") {
             bat_res.reserve(bat_calls.size());
             bat_views.reserve(bat_calls.size());
             for (auto& c : bat_calls) {
-                bat_views.push_back(t::views_of(c.pkts));
+                bat_views.push_back(esp_test::views(c.pkts));
                 bat_res.emplace_back(c.pkts.size());
                 batch.add(*bat[c.sa], bat_views.back(), bat_res.back());
             }

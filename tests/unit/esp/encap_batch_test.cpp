@@ -17,14 +17,6 @@ using namespace esp_test;
 
 namespace {
 
-struct sa_kind {
-    esp::enc_alg enc;
-    esp::integ_alg integ;
-    bool v6 = false;
-    bool natt = false;
-    bool esn = false;
-};
-
 const sa_kind kinds[] = {
     {esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128},
     {esp::enc_alg::aes256gcm16, esp::integ_alg::none},
@@ -69,12 +61,6 @@ std::vector<call> make_calls(std::size_t rounds, std::size_t n_sas) {
             calls.push_back(std::move(c));
         }
     return calls;
-}
-
-std::vector<esp::pkt> views(std::vector<buffer>& b) {
-    std::vector<esp::pkt> v;
-    for (auto& x : b) v.push_back(x.p);
-    return v;
 }
 
 } // namespace

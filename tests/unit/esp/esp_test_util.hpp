@@ -83,6 +83,22 @@ inline std::vector<std::uint8_t> inner_v6(std::size_t total, std::uint8_t tclass
     return v;
 }
 
+// The views of a set of buffers (what encap/decap take).
+inline std::vector<esp::pkt> views(std::vector<buffer>& b) {
+    std::vector<esp::pkt> v;
+    for (auto& x : b) v.push_back(x.p);
+    return v;
+}
+
+// One SA's algorithms and shape, for tests that run many kinds of SA side by side.
+struct sa_kind {
+    esp::enc_alg enc;
+    esp::integ_alg integ;
+    bool v6 = false;
+    bool natt = false;
+    bool esn = false;
+};
+
 inline base::secret_bytes key_bytes(std::size_t n, std::uint8_t seed) {
     base::secret_bytes k(n);
     for (std::size_t i = 0; i < n; ++i) k.data()[i] = std::uint8_t(seed + i * 31);
