@@ -99,6 +99,7 @@ void flush_deferred(IMB_MGR* m, lane l) {
     std::array<IMB_JOB*, IMB_MAX_BURST_SIZE> jobs;
     while (const std::uint32_t n = IMB_FLUSH_BURST(m, IMB_MAX_BURST_SIZE, jobs.data()))
         for (std::uint32_t i = 0; i < n; ++i) complete_deferred_job(jobs[i], l);
+    while (IMB_JOB* job = IMB_FLUSH_JOB(m)) complete_deferred_job(job, l);  // nothing left in practice
 }
 
 IMB_HASH_ALG hash_alg(integ_alg a) {
@@ -156,7 +157,12 @@ bool submit_burst(IMB_MGR* m, std::uint32_t n, Fill fill, Done done, bool defer)
     if (defer) return true;
     while (got < n) {
         const std::uint32_t f = IMB_FLUSH_BURST(m, n, jobs.data());
-        if (f == 0) break;
+        if (f == 0) {
+            // Never seen; should the library hold jobs back anyway, drain it job by job so that
+            // no job of this burst (with an index into this call's ops) outlives the call.
+            while (IMB_JOB* job = IMB_FLUSH_JOB(m)) done(job);
+            break;
+        }
         for (std::uint32_t i = 0; i < f; ++i) done(jobs[i]);
         got += f;
     }
