@@ -1,10 +1,11 @@
 // intel-ipsec-mb backend (the fast path): one multi-buffer manager per thread; each CBC/3DES
-// burst is submitted as a series of jobs (CIPHER_HASH for encrypt+HMAC, HASH_CIPHER for
-// verify+decrypt) so that the library interleaves up to 4/8/16 packets per SIMD lane set, then
-// flushed so no job outlives the call. GCM, which the library runs one buffer at a time,
-// goes straight to its AES-GCM functions (gcm_direct). Key schedules, HMAC ipad/opad states and GCM hash keys
-// are computed once per SA and wiped in the destructor. init_mb_mgr_auto picks SSE/AVX/AVX2/
-// AVX512 for the running CPU.
+// burst goes to it as one burst of jobs (IMB_SUBMIT_BURST; CIPHER_HASH for encrypt+HMAC,
+// HASH_CIPHER for verify+decrypt) so that the library interleaves up to 4/8/16 packets per SIMD
+// lane set, then flushed so no job outlives the call (encrypt_deferred leaves them queued until
+// complete_deferred; decrypt_many puts several contexts' ops in one burst). GCM, which the
+// library runs one buffer at a time, goes straight to its AES-GCM functions (gcm_direct). Key
+// schedules, HMAC ipad/opad states and GCM hash keys are computed once per SA and wiped in the
+// destructor. init_mb_mgr_auto picks SSE/AVX/AVX2/AVX512 for the running CPU.
 #include "crypto_backends.hpp"
 
 #include <base/uninit_array.hpp>
