@@ -328,8 +328,22 @@ result measure(bool gcm, esp::backend_kind backend, std::size_t len) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc > 1) seconds_per_run = std::atof(argv[1]);
-    if (argc > 2) rounds = std::max(1, std::atoi(argv[2]));
+    // [seconds per round] [rounds]; anything else (e.g. --help) gets the usage line, not a run.
+    const auto number = [](const char* a, bool integer) {
+        char* end = nullptr;
+        const double v = std::strtod(a, &end);
+        return end != a && *end == '\0' && v > 0 && (!integer || v == double(long(v))) ? v : -1.0;
+    };
+    if (argc > 3 || (argc > 1 && number(argv[1], false) < 0) || (argc > 2 && number(argv[2], true) < 0)) {
+        fmt::print(stderr,
+                   "usage: bench_esp_throughput [SECONDS_PER_ROUND (default 0.05)] [ROUNDS (default 5)]\n"
+                   "  env ESP_BENCH_ONLY=SUITE,SIZE,BACKEND (cbc|gcm|*, 64|512|1400|*, openssl|ipsecmb|*)\n"
+                   "  env ESP_BENCH_BURSTS=N: exactly N bursts per measurement, once (for callgrind)\n"
+                   "  env ESP_IPSECMB_ARCH=sse|avx|avx2|avx512: pin intel-ipsec-mb's code path\n");
+        return 2;
+    }
+    if (argc > 1) seconds_per_run = number(argv[1], false);
+    if (argc > 2) rounds = std::max(1, int(number(argv[2], true)));
     if (const char* f = std::getenv("ESP_BENCH_BURSTS")) {
         fixed_bursts = std::strtoull(f, nullptr, 10);
         if (fixed_bursts) rounds = 1;
