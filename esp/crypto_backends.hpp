@@ -13,7 +13,7 @@ std::unique_ptr<crypto_ctx> make_openssl_ctx(enc_alg enc, std::span<const std::u
 std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
                                              std::span<const std::uint8_t> integ_key, std::string* error);
 bool ipsecmb_usable();
-// Completes the ops queued by encrypt_deferred on this thread's multi-buffer manager.
+// Completes the ops queued by encrypt_deferred on this thread.
 void ipsecmb_complete_deferred();
 // crypto_ctx::decrypt_many for contexts that are all of the intel-ipsec-mb backend.
 void ipsecmb_decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const> ctxs);

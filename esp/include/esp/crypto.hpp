@@ -56,7 +56,9 @@ public:
     // thread, then complete_deferred() finishes them all, so a multi-buffer backend fills its
     // lanes with packets of different SAs. Until then the ops, their buffers and their tags
     // must stay put, and the op's iv may be overwritten. A backend without queues (OpenSSL)
-    // completes the ops at once. Any other call on this thread completes the queue first.
+    // completes the ops at once; a queued op may also complete before complete_deferred() (a
+    // full queue, or one of other algorithms, is run first). Other calls on this thread leave
+    // the queue alone.
     virtual void encrypt_deferred(std::span<crypto_op> ops) { encrypt(ops); }
     static void complete_deferred();
     // Decrypt ops of several contexts in one call (esp::decap_batch): ops[i] belongs to

@@ -183,8 +183,13 @@ TEST_CASE("crypto: an immediate call on the same thread completes deferred ops f
 }
 
 TEST_CASE("crypto: an op the multi-buffer library refuses fails alone, the rest of its burst completes") {
-    // A CBC length that is no multiple of the block makes intel-ipsec-mb refuse the whole burst
-    // of jobs; the backend then runs that burst job by job, so only the bad op fails.
+    // intel-ipsec-mb checks a whole burst before running any of it and refuses it for one bad
+    // job; the backend then runs it job by job, so only the bad op fails. A CBC length that is no
+    // multiple of the block is refused by the cipher burst (encrypt: the first, nothing ran yet;
+    // decrypt: the second, after the ICVs were computed); an empty HMAC region by the hash burst
+    // (encrypt: the second, after the cipher ran; decrypt: the first).
+    const bool bad_cipher = GENERATE(true, false);
+    CAPTURE(bad_cipher);
     using esp::crypto_op;
     const auto ek = key_bytes(32, 0x23), ik = key_bytes(32, 0x63);
     std::string err;
@@ -208,7 +213,8 @@ TEST_CASE("crypto: an op the multi-buffer library refuses fails alone, the rest 
             ops[i].auth = r[i].buf.data();
             ops[i].auth_len = std::uint32_t(r[i].buf.size());
             ops[i].data = r[i].buf.data() + 24;
-            ops[i].len = std::uint32_t(r[i].buf.size() - 24) - (i == bad ? 1 : 0);
+            ops[i].len = std::uint32_t(r[i].buf.size() - 24) - (i == bad && bad_cipher ? 1 : 0);
+            if (i == bad && !bad_cipher) ops[i].auth_len = 0;
             ops[i].tag = r[i].tag.data();
             for (std::size_t j = 0; j < 16; ++j) ops[i].iv[j] = std::uint8_t(3 * i + j);
         }
