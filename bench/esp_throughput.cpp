@@ -172,7 +172,7 @@ struct raw_openssl {
     }
 };
 
-// ---- bare intel-ipsec-mb: the same operations, CBC as one burst of jobs, GCM direct ----
+// ---- bare intel-ipsec-mb: the same operations, CBC as a cipher and a hash burst, GCM direct ----
 struct raw_mb {
     IMB_MGR* mgr = alloc_mb_mgr(0);
     alignas(64) std::uint8_t enc_keys[16 * 15];
@@ -218,12 +218,11 @@ struct raw_mb {
             }
             return;
         }
-        // CBC + HMAC: the burst as one IMB_SUBMIT_BURST, then flushed (what esp does).
-        std::array<IMB_JOB*, burst> jobs;
-        if (IMB_GET_NEXT_BURST(mgr, std::uint32_t(burst), jobs.data()) != burst) std::abort();
+        // CBC + HMAC as esp runs it (crypto_ipsecmb.cpp sync_batch): one cipher burst and one hash
+        // burst on jobs of our own (hash first to decrypt).
         for (std::size_t i = 0; i < burst; ++i) {
             std::uint8_t* p = pkts[i];
-            IMB_JOB* job = jobs[i];
+            IMB_JOB* job = &jobs[i];
             job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
             job->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
             job->key_len_in_bytes = 32;
@@ -244,13 +243,14 @@ struct raw_mb {
             job->u.HMAC._hashed_auth_key_xor_opad = opad;
             job->auth_tag_output_len_in_bytes = 16;
         }
-        std::uint32_t done = IMB_SUBMIT_BURST(mgr, std::uint32_t(burst), jobs.data());
-        while (done < burst) {
-            const std::uint32_t f = IMB_FLUSH_BURST(mgr, std::uint32_t(burst), jobs.data());
-            if (f == 0) std::abort();
-            done += f;
-        }
+        const auto cipher = [&] {
+            return IMB_SUBMIT_CIPHER_BURST(mgr, jobs.data(), std::uint32_t(burst), IMB_CIPHER_CBC,
+                                           encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT, IMB_KEY_256_BYTES);
+        };
+        const auto hash = [&] { return IMB_SUBMIT_HASH_BURST(mgr, jobs.data(), std::uint32_t(burst), IMB_AUTH_HMAC_SHA_256); };
+        if (encrypt ? cipher() != burst || hash() != burst : hash() != burst || cipher() != burst) std::abort();
     }
+    std::array<IMB_JOB, burst> jobs{};
 };
 
 struct result {

@@ -124,9 +124,9 @@ TEST_CASE("encap_batch: many SAs in one crypto pass equal one encap() per SA") {
     }
 }
 
-TEST_CASE("crypto: an immediate call on the same thread completes deferred ops first, untouched") {
-    // Deferred ops wait in the thread's multi-buffer manager; an encrypt() or decrypt() of
-    // another context in between must neither lose them nor take their completions as its own.
+TEST_CASE("crypto: an immediate call on the same thread between encrypt_deferred and complete_deferred leaves the queued ops intact") {
+    // Deferred ops wait in the thread's queue; an encrypt() of another context in between, which
+    // uses the same multi-buffer manager, must neither lose them nor take them as its own.
     using esp::crypto_op;
     const auto ek = key_bytes(32, 0x21), ik = key_bytes(32, 0x61);
     auto make_ctx = [&](esp::backend_kind b) {
@@ -166,7 +166,7 @@ TEST_CASE("crypto: an immediate call on the same thread completes deferred ops f
     for (auto& x : ref_d) rdops.push_back(x.op);
     for (auto& x : ref_i) riops.push_back(x.op);
     mb->encrypt_deferred(dops);
-    mb2->encrypt(iops);  // completes the queued ops first
+    mb2->encrypt(iops);
     esp::crypto_ctx::complete_deferred();
     ossl->encrypt(rdops);
     ossl->encrypt(riops);
