@@ -171,7 +171,8 @@ void submit_jobs(IMB_MGR* m, std::uint32_t n, Fill fill, Done done, bool defer) 
 // one key size, IMB_SUBMIT_HASH_BURST with one hash): the library runs the CBC-encrypt and HMAC
 // lanes without its job queue, whose per-job bookkeeping and 256-job ring (51 KB, cycled through
 // by every burst) cost 10-20% of a 64 B op. The jobs are zeroed once (thread-local storage), so
-// the fields never set here stay zero; a batch holds ops of one manager, key size and hash.
+// the fields never set here stay zero; a batch holds ops of one manager, direction, key size and
+// hash.
 struct sync_batch {
     alignas(64) std::array<IMB_JOB, chunk> jobs;
     alignas(16) std::array<std::array<std::uint8_t, 64>, chunk> tags;  // decrypt: computed ICVs
@@ -179,6 +180,7 @@ struct sync_batch {
     std::array<std::uint32_t, chunk> icv;
     std::uint32_t n;
     IMB_MGR* m;
+    IMB_CIPHER_DIRECTION dir;
     IMB_KEY_SIZE_BYTES key;
     IMB_HASH_ALG hash;
 };
@@ -203,7 +205,8 @@ void run_sync_fallback(sync_batch& b, std::uint32_t n, job_part part) {
 }
 
 // Runs and empties the batch; sets every op's ok (decrypt: the computed ICV matches op.tag).
-void run_sync(sync_batch& b, IMB_CIPHER_DIRECTION dir) {
+void run_sync(sync_batch& b) {
+    const IMB_CIPHER_DIRECTION dir = b.dir;
     const std::uint32_t n = b.n;
     b.n = 0;
     if (n == 0) return;
@@ -351,17 +354,18 @@ public:
             }
             i = r;
         }
-        run_sync(b, IMB_DIR_DECRYPT);
+        run_sync(b);
         for (auto& qu : q) run_queued(qu);
     }
 
-    // Queues ops for batch b (run when it is full, or first when it holds another manager's, key
-    // size's or hash's ops); the caller runs it.
+    // Queues ops for batch b (run when it is full, or first when it holds ops of another manager,
+    // direction, key size or hash); the caller runs it.
     void add_sync(sync_batch& b, IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) const {
         const auto key = IMB_KEY_SIZE_BYTES(_key_len);
         for (auto& op : ops) {
-            if (b.n == chunk || (b.n != 0 && (b.m != m || b.key != key || b.hash != _hash))) run_sync(b, dir);
+            if (b.n == chunk || (b.n != 0 && (b.m != m || b.dir != dir || b.key != key || b.hash != _hash))) run_sync(b);
             b.m = m;
+            b.dir = dir;
             b.key = key;
             b.hash = _hash;
             const std::uint32_t i = b.n++;
@@ -489,7 +493,7 @@ private:
         if (_mode == IMB_CIPHER_GCM) return gcm_direct(m, ops, dir);
         if (sync_capable()) {
             add_sync(t_now, m, ops, dir);
-            return run_sync(t_now, dir);
+            return run_sync(t_now);
         }
         // 3DES: one burst of chained jobs through the manager's queue.
         alignas(16) base::uninit_array<std::array<std::uint8_t, 64>, chunk> tags;
@@ -540,7 +544,7 @@ void ipsecmb_decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const>
     ipsecmb_ctx::decrypt_many(ops, ctxs);
 }
 
-void ipsecmb_complete_deferred() { run_sync(t_deferred, IMB_DIR_ENCRYPT); }
+void ipsecmb_complete_deferred() { run_sync(t_deferred); }
 
 std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
                                              std::span<const std::uint8_t> integ_key, std::string* error) {
