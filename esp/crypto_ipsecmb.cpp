@@ -121,21 +121,20 @@ inline bool tag_equal(const std::uint8_t* a, const std::uint8_t* b, std::uint32_
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-// n (at most chunk) jobs as one burst (IMB_SUBMIT_BURST): the library checks every job before
-// running any, then takes them all in one call, about 15% less time per 64 B CBC+HMAC op than
-// job by job (a call into the manager per job and per completion). fill(job, i) sets up job i;
-// done(job) gets each job as it completes; unless `defer`, the burst is flushed, so nothing of
-// it stays queued. Returns false, with nothing submitted, when the library refused the burst
-// (no queue space, or a job it finds invalid): the caller then goes job by job.
+// n (at most chunk) jobs as one burst through the manager's job queue (IMB_SUBMIT_BURST, 3DES):
+// the library checks every job before running any, then takes them all in one call, about 15%
+// less time per 64 B op than job by job (a call into the manager per job and per completion).
+// fill(job, i) sets up job i; done(job) gets each job as it completes; the burst is flushed, so
+// nothing of it stays queued. Returns false, with nothing submitted, when the library refused
+// the burst (no queue space, or a job it finds invalid): the caller then goes job by job.
 template <class Fill, class Done>
-bool submit_burst(IMB_MGR* m, std::uint32_t n, Fill fill, Done done, bool defer) {
+bool submit_burst(IMB_MGR* m, std::uint32_t n, Fill fill, Done done) {
     base::uninit_array<IMB_JOB*, chunk> jobs;
     if (IMB_GET_NEXT_BURST(m, n, jobs.data()) != n) return false;
     for (std::uint32_t i = 0; i < n; ++i) fill(jobs[i], i);
     std::uint32_t got = IMB_SUBMIT_BURST(m, n, jobs.data());
     if (got == 0 && imb_get_errno(m) != 0) return false;
     for (std::uint32_t i = 0; i < got; ++i) done(jobs[i]);
-    if (defer) return true;
     while (got < n) {
         const std::uint32_t f = IMB_FLUSH_BURST(m, n, jobs.data());
         if (f == 0) {
@@ -150,10 +149,10 @@ bool submit_burst(IMB_MGR* m, std::uint32_t n, Fill fill, Done done, bool defer)
     return true;
 }
 
-// The same n jobs one at a time (flushed at the end unless `defer`): the fallback for a refused
-// burst, so that only the job the library finds invalid fails.
+// The same n jobs one at a time, flushed at the end: the fallback for a refused burst, so that
+// only the job the library finds invalid fails.
 template <class Fill, class Done>
-void submit_jobs(IMB_MGR* m, std::uint32_t n, Fill fill, Done done, bool defer) {
+void submit_jobs(IMB_MGR* m, std::uint32_t n, Fill fill, Done done) {
     for (std::uint32_t i = 0; i < n; ++i) {
         IMB_JOB* job = IMB_GET_NEXT_JOB(m);
         fill(job, i);
@@ -163,8 +162,7 @@ void submit_jobs(IMB_MGR* m, std::uint32_t n, Fill fill, Done done, bool defer) 
             job = IMB_GET_COMPLETED_JOB(m);
         }
     }
-    if (!defer)
-        while (IMB_JOB* job = IMB_FLUSH_JOB(m)) done(job);
+    while (IMB_JOB* job = IMB_FLUSH_JOB(m)) done(job);
 }
 
 // AES-CBC + HMAC ops as two synchronous bursts on jobs of our own (IMB_SUBMIT_CIPHER_BURST with
@@ -201,7 +199,7 @@ void run_sync_fallback(sync_batch& b, std::uint32_t n, job_part part) {
         job->user_data = reinterpret_cast<void*>(std::uintptr_t(i));
     };
     auto done = [&](IMB_JOB* job) { b.jobs[reinterpret_cast<std::uintptr_t>(job->user_data)].status = job->status; };
-    submit_jobs(b.m, n, fill, done, false);
+    submit_jobs(b.m, n, fill, done);
 }
 
 // Runs and empties the batch; sets every op's ok (decrypt: the computed ICV matches op.tag).
@@ -291,7 +289,7 @@ public:
     void decrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_DECRYPT); }
 
     void encrypt_deferred(std::span<crypto_op> ops) override {
-        const auto [m, l] = mgr();
+        IMB_MGR* const m = mgr().m;
         if (!m) {
             for (auto& op : ops) op.ok = false;
             return;
@@ -327,7 +325,7 @@ public:
                 crypto_op& op = ops[qu.idx[j]];
                 op.ok = job->status == IMB_STATUS_COMPLETED && tag_equal(tags[j].data(), op.tag, ctx_of(qu.idx[j])->_icv);
             };
-            if (!submit_burst(qu.m, qu.k, fill, done, false)) submit_jobs(qu.m, qu.k, fill, done, false);
+            if (!submit_burst(qu.m, qu.k, fill, done)) submit_jobs(qu.m, qu.k, fill, done);
             qu.k = 0;
         };
         sync_batch& b = t_now;
@@ -508,7 +506,7 @@ private:
                     (dir == IMB_DIR_ENCRYPT || tag_equal(tags[reinterpret_cast<std::uintptr_t>(job->user_data)].data(), op.tag, _icv));
         };
         const auto n = std::uint32_t(ops.size());
-        if (!submit_burst(m, n, fill, done, false)) submit_jobs(m, n, fill, done, false);
+        if (!submit_burst(m, n, fill, done)) submit_jobs(m, n, fill, done);
     }
 
     union keys {
