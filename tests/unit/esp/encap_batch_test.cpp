@@ -254,3 +254,67 @@ TEST_CASE("crypto: an op the multi-buffer library refuses fails alone, the rest 
         if (i != bad) CHECK(got[i].buf == plain[i].buf);
     }
 }
+
+TEST_CASE("crypto: encrypt_deferred queues more ops than one batch, of interleaved algorithms, and completes them all") {
+    // The multi-buffer backend's queue holds one key size and hash at a time and at most one
+    // batch: a full queue, or ops of another algorithm, run what is queued first. Whatever the
+    // order, every op must come out as OpenSSL encrypts it.
+    using esp::crypto_op;
+    struct suite {
+        esp::enc_alg enc;
+        esp::integ_alg integ;
+        std::size_t ek, ik, icv;
+    };
+    const suite suites[] = {{esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128, 32, 32, 16},
+                            {esp::enc_alg::aes128_cbc, esp::integ_alg::sha1_96, 16, 20, 12}};
+    std::vector<std::unique_ptr<esp::crypto_ctx>> mb, ossl;
+    for (std::size_t s = 0; s < 2; ++s) {
+        const auto ek = key_bytes(suites[s].ek, std::uint8_t(0x31 + s)), ik = key_bytes(suites[s].ik, std::uint8_t(0x71 + s));
+        std::string err;
+        mb.push_back(esp::crypto_ctx::create(esp::backend_kind::ipsecmb, suites[s].enc, ek.view(), suites[s].integ, ik.view(), &err));
+        ossl.push_back(esp::crypto_ctx::create(esp::backend_kind::openssl, suites[s].enc, ek.view(), suites[s].integ, ik.view(), &err));
+        REQUIRE(mb.back());
+        REQUIRE(ossl.back());
+    }
+    const std::size_t run = GENERATE(1, 7, 150);  // ops per call before the suite changes
+    CAPTURE(run);
+    constexpr std::size_t n = 150;
+    struct region {
+        std::vector<std::uint8_t> buf;
+        std::array<std::uint8_t, 16> tag{};
+    };
+    auto suite_of = [&](std::size_t i) { return (i / run) % 2; };
+    auto make = [&](std::vector<region>& r, std::vector<crypto_op>& ops) {
+        r.assign(n, {});
+        ops.assign(n, {});
+        for (std::size_t i = 0; i < n; ++i) {
+            r[i].buf.resize(24 + 16 * (1 + i % 5));
+            for (std::size_t j = 0; j < r[i].buf.size(); ++j) r[i].buf[j] = std::uint8_t(j * 5 + i);
+            ops[i].auth = r[i].buf.data();
+            ops[i].auth_len = std::uint32_t(r[i].buf.size());
+            ops[i].data = r[i].buf.data() + 24;
+            ops[i].len = std::uint32_t(r[i].buf.size() - 24);
+            ops[i].tag = r[i].tag.data();
+            for (std::size_t j = 0; j < 16; ++j) ops[i].iv[j] = std::uint8_t(7 * i + j);
+        }
+    };
+    std::vector<region> ref, got;
+    std::vector<crypto_op> rops, gops;
+    make(ref, rops);
+    make(got, gops);
+    for (std::size_t i = 0; i < n;) {
+        std::size_t j = i;
+        while (j < n && suite_of(j) == suite_of(i)) ++j;
+        ossl[suite_of(i)]->encrypt(std::span(rops).subspan(i, j - i));
+        mb[suite_of(i)]->encrypt_deferred(std::span(gops).subspan(i, j - i));
+        i = j;
+    }
+    esp::crypto_ctx::complete_deferred();
+    for (std::size_t i = 0; i < n; ++i) {
+        CAPTURE(i);
+        REQUIRE(rops[i].ok);
+        CHECK(gops[i].ok);
+        CHECK(got[i].buf == ref[i].buf);
+        CHECK(std::equal(got[i].tag.begin(), got[i].tag.begin() + long(suites[suite_of(i)].icv), ref[i].tag.begin()));
+    }
+}
