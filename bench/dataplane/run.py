@@ -15,7 +15,9 @@ packet generator would feed real NICs: `dpdk-testpmd --forward-mode=txonly` (UDP
 10.2.0.7 at the frame size) on its forwarding lcore 0, over `net_memif` (testpmd the server,
 ipsecd's private port the client); the rates are then taken from ipsecd's one-second summary
 lines (the counters' growth between the first and the last line), so start-up and memif
-link-up do not count. engine/bypass compares the same feeder with and without ESP.
+link-up do not count. ipsecd starts only after testpmd said it started forwarding (a memif
+client that connects earlier is dropped by testpmd's port start and never reconnects).
+engine/bypass compares the same feeder with and without ESP.
 
 With --scale SAS,POLICIES (pcap feeder) the engine is loaded with SAS outbound and SAS inbound
 SAs and POLICIES outbound /32 policies (plus one inbound policy per inbound SA), and the 256
@@ -109,13 +111,24 @@ def start_testpmd(tmp, sock, frame):
            f"--file-prefix=dptp{os.getpid()}", "--log-level=4", f"--vdev=net_memif0,role=server,socket={sock},socket-abstract=no",
            "--", "--forward-mode=txonly", f"--txpkts={frame}", "--tx-ip=10.1.0.5,10.2.0.7",
            f"--eth-peer=0,{PRIV_MAC}", "--auto-start", "--stats-period=1", "--total-num-mbufs=8192"]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    for _ in range(100):
-        if os.path.exists(sock):
-            return p
-        time.sleep(0.05)
+    # Ready only once its port is started: the socket exists from the EAL probe on, but a client
+    # that connects before "Configuring Port 0" is dropped by the port start and the memif client
+    # PMD does not reconnect (ipsecd then receives nothing). Its output is read to the end (the
+    # stats it prints every second must not fill the pipe).
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                         preexec_fn=die_with_parent)
+    ready = threading.Event()
+
+    def read_stdout():
+        for line in p.stdout:
+            if "start packet forwarding" in line.lower():
+                ready.set()
+        ready.set()  # exited: the check below reports it
+    threading.Thread(target=read_stdout, daemon=True).start()
+    if ready.wait(timeout=30) and p.poll() is None and os.path.exists(sock):
+        return p
     p.kill()
-    sys.exit("dpdk-testpmd did not create the memif socket")
+    sys.exit("dpdk-testpmd did not start forwarding on the memif port")
 
 
 SUMMARY = re.compile(r"encap (\d+) decap (\d+) bypass (\d+)")
