@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace dataplane {
@@ -91,7 +92,11 @@ void setup_port(engine::state& s, std::size_t index) {
         if (int rc = rte_eth_macaddr_get(p.id, &a); rc != 0) throw dpdk_error(pc.device + ": macaddr_get", rc);
         std::copy(std::begin(a.addr_bytes), std::end(a.addr_bytes), p.hw.begin());
     }
-    if (int rc = rte_eth_dev_start(p.id); rc != 0) throw dpdk_error(pc.device + ": start", rc);
+    if (int rc = rte_eth_dev_start(p.id); rc != 0) {
+        // A memif client cannot start without its server (the PMD connects at start): say so.
+        const bool memif = info.driver_name && std::string_view(info.driver_name) == "net_memif";
+        throw dpdk_error(pc.device + (memif ? ": start (is the memif peer up? a client connects at start)" : ": start"), rc);
+    }
     rte_eth_promiscuous_enable(p.id);  // best effort: MAC filtering is done in the pipeline
     s.ports.push_back(std::move(p));
 }
