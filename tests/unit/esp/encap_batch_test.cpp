@@ -27,6 +27,28 @@ const sa_kind kinds[] = {
     {esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128, false, false, true},
 };
 
+// n CBC ops on buffers of their own: an 8-byte ESP header and a 16-byte IV (24 bytes) then
+// 16 * (1 + i % blocks) bytes to encrypt; bytes j * mul + i, IV bytes iv_mul * i + j.
+struct cbc_region {
+    std::vector<std::uint8_t> buf;
+    std::array<std::uint8_t, 16> tag{};
+};
+void make_cbc_ops(std::size_t n, std::size_t blocks, unsigned mul, unsigned iv_mul, std::vector<cbc_region>& r,
+                  std::vector<esp::crypto_op>& ops) {
+    r.assign(n, {});
+    ops.assign(n, {});
+    for (std::size_t i = 0; i < n; ++i) {
+        r[i].buf.resize(24 + 16 * (1 + i % blocks));
+        for (std::size_t j = 0; j < r[i].buf.size(); ++j) r[i].buf[j] = std::uint8_t(j * mul + i);
+        ops[i].auth = r[i].buf.data();
+        ops[i].auth_len = std::uint32_t(r[i].buf.size());
+        ops[i].data = r[i].buf.data() + 24;
+        ops[i].len = std::uint32_t(r[i].buf.size() - 24);
+        ops[i].tag = r[i].tag.data();
+        for (std::size_t j = 0; j < 16; ++j) ops[i].iv[j] = std::uint8_t(iv_mul * i + j);
+    }
+}
+
 std::unique_ptr<esp::outbound_sa> make(const sa_kind& k, std::size_t index, esp::backend_kind backend) {
     auto c = make_config(k.enc, k.integ, k.v6, backend);
     c.spi = 0x5000 + std::uint32_t(index);
@@ -200,24 +222,11 @@ TEST_CASE("crypto: an op the multi-buffer library refuses fails alone, the rest 
     REQUIRE(mb);
     REQUIRE(ossl);
     constexpr std::size_t n = 9, bad = 4;
-    struct region {
-        std::vector<std::uint8_t> buf;
-        std::array<std::uint8_t, 16> tag{};
-    };
+    using region = cbc_region;
     auto make = [&](std::vector<region>& r, std::vector<crypto_op>& ops) {
-        r.assign(n, {});
-        ops.assign(n, {});
-        for (std::size_t i = 0; i < n; ++i) {
-            r[i].buf.resize(24 + 16 * (1 + i % 3));
-            for (std::size_t j = 0; j < r[i].buf.size(); ++j) r[i].buf[j] = std::uint8_t(j * 7 + i);
-            ops[i].auth = r[i].buf.data();
-            ops[i].auth_len = std::uint32_t(r[i].buf.size());
-            ops[i].data = r[i].buf.data() + 24;
-            ops[i].len = std::uint32_t(r[i].buf.size() - 24) - (i == bad && bad_cipher ? 1 : 0);
-            if (i == bad && !bad_cipher) ops[i].auth_len = 0;
-            ops[i].tag = r[i].tag.data();
-            for (std::size_t j = 0; j < 16; ++j) ops[i].iv[j] = std::uint8_t(3 * i + j);
-        }
+        make_cbc_ops(n, 3, 7, 3, r, ops);
+        if (bad_cipher) ops[bad].len -= 1;
+        else ops[bad].auth_len = 0;
     };
     std::vector<region> ref, got;
     std::vector<crypto_op> rops, gops;
@@ -279,26 +288,9 @@ TEST_CASE("crypto: encrypt_deferred queues more ops than one batch, of interleav
     const std::size_t run = GENERATE(1, 7, 150);  // ops per call before the suite changes
     CAPTURE(run);
     constexpr std::size_t n = 150;
-    struct region {
-        std::vector<std::uint8_t> buf;
-        std::array<std::uint8_t, 16> tag{};
-    };
     auto suite_of = [&](std::size_t i) { return (i / run) % 2; };
-    auto make = [&](std::vector<region>& r, std::vector<crypto_op>& ops) {
-        r.assign(n, {});
-        ops.assign(n, {});
-        for (std::size_t i = 0; i < n; ++i) {
-            r[i].buf.resize(24 + 16 * (1 + i % 5));
-            for (std::size_t j = 0; j < r[i].buf.size(); ++j) r[i].buf[j] = std::uint8_t(j * 5 + i);
-            ops[i].auth = r[i].buf.data();
-            ops[i].auth_len = std::uint32_t(r[i].buf.size());
-            ops[i].data = r[i].buf.data() + 24;
-            ops[i].len = std::uint32_t(r[i].buf.size() - 24);
-            ops[i].tag = r[i].tag.data();
-            for (std::size_t j = 0; j < 16; ++j) ops[i].iv[j] = std::uint8_t(7 * i + j);
-        }
-    };
-    std::vector<region> ref, got;
+    auto make = [&](std::vector<cbc_region>& r, std::vector<crypto_op>& ops) { make_cbc_ops(n, 5, 5, 7, r, ops); };
+    std::vector<cbc_region> ref, got;
     std::vector<crypto_op> rops, gops;
     make(ref, rops);
     make(got, gops);
