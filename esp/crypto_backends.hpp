@@ -13,6 +13,7 @@ std::unique_ptr<crypto_ctx> make_openssl_ctx(enc_alg enc, std::span<const std::u
 std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::uint8_t> enc_key, integ_alg integ,
                                              std::span<const std::uint8_t> integ_key, std::string* error);
 bool ipsecmb_usable();
+bool ipsecmb_gcm_mb_active();  // this thread's main manager sends short GCM messages to gcm_mb
 // Completes the ops queued by encrypt_deferred on this thread.
 void ipsecmb_complete_deferred();
 // crypto_ctx::decrypt_many for contexts that are all of the intel-ipsec-mb backend.

@@ -9,6 +9,7 @@
 // Key schedules, HMAC ipad/opad states and GCM hash keys are computed once per SA and wiped in
 // the destructor. init_mb_mgr_auto picks SSE/AVX/AVX2/AVX512 for the running CPU.
 #include "crypto_backends.hpp"
+#include "gcm_mb.hpp"
 
 #include <base/uninit_array.hpp>
 
@@ -34,6 +35,7 @@ enum class lane : std::uint8_t { main = 0, sha_ni = 1 };
 struct mgr_holder {
     IMB_MGR* mgr = nullptr;
     IMB_ARCH arch = IMB_ARCH_NONE;
+    bool gcm_mb = false;  // main lane: short AES-GCM messages go to gcm_mb (AVX-512 code path)
     explicit mgr_holder(lane l) {
         mgr = alloc_mb_mgr(0);
         if (!mgr) return;
@@ -63,7 +65,9 @@ struct mgr_holder {
         if (arch == IMB_ARCH_NONE || imb_get_errno(mgr) != 0) {
             free_mb_mgr(mgr);
             mgr = nullptr;
+            return;
         }
+        gcm_mb = arch == IMB_ARCH_AVX512 && gcm_mb::cpu_supported();
     }
     ~mgr_holder() {
         if (mgr) free_mb_mgr(mgr);
@@ -75,13 +79,16 @@ struct mgr_holder {
 // Managers are per thread, allocated on first use (SA creation on the control thread, first
 // burst on a worker), so the steady state never allocates. thread_mgr(sha_ni) is null when
 // that lane does not apply to this CPU (or a path is pinned).
+const mgr_holder& main_holder() {
+    static thread_local mgr_holder h(lane::main);
+    return h;
+}
 IMB_MGR* thread_mgr(lane l = lane::main) {
     if (l == lane::sha_ni) {
         static thread_local mgr_holder h(lane::sha_ni);
         return h.mgr;
     }
-    static thread_local mgr_holder h(lane::main);
-    return h.mgr;
+    return main_holder().mgr;
 }
 
 IMB_HASH_ALG hash_alg(integ_alg a) {
@@ -266,6 +273,10 @@ public:
             break;
         }
         if (ep.aead) {
+            if (gcm_mb::cpu_supported()) {
+                gcm_mb::init(_gcm_h, _k.gcm.expanded_keys, gcm_rounds());
+                _gcm_mb = true;
+            }
             _mode = IMB_CIPHER_GCM;
             _hash = IMB_AUTH_AES_GMAC;
             std::memcpy(_salt.data(), enc_key.data() + _key_len, 4);
@@ -291,6 +302,7 @@ public:
         OPENSSL_cleanse(_ipad, sizeof _ipad);
         OPENSSL_cleanse(_opad, sizeof _opad);
         OPENSSL_cleanse(_salt.data(), _salt.size());
+        OPENSSL_cleanse(&_gcm_h, sizeof _gcm_h);
     }
 
     void encrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_ENCRYPT); }
@@ -485,12 +497,32 @@ private:
         job->u.HMAC._hashed_auth_key_xor_opad = _opad;
     }
 
-    // GCM is one buffer at a time in the library anyway (no SIMD lanes across packets), so it is
-    // called directly (IMB_AES*_GCM_ENC/DEC) instead of through the job manager, whose job
-    // checks and queue handling cost about as much as the cipher at 64 B. The context holds
-    // per-message state derived from the key (the encrypted initial counter block): wiped after
-    // the burst.
+    [[nodiscard]] unsigned gcm_rounds() const { return _key_len == 32 ? 14 : 10; }
+
+    // GCM is one buffer at a time in the library (no SIMD lanes across packets). Where the CPU
+    // and the manager's code path allow, runs of short messages go to gcm_mb, which encrypts the
+    // counter blocks of up to 32 messages together; the rest is called directly
+    // (IMB_AES*_GCM_ENC/DEC) instead of through the job manager, whose job checks and queue
+    // handling cost about as much as the cipher at 64 B.
     void gcm_direct(IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
+        if (!_gcm_mb || !main_holder().gcm_mb) return gcm_library(m, ops, dir);
+        for (std::size_t i = 0; i < ops.size();) {
+            std::size_t j = i;
+            while (j < ops.size() && gcm_mb::eligible(ops[j])) ++j;
+            if (j == i) {
+                gcm_library(m, ops.subspan(i, 1), dir);
+                ++i;
+                continue;
+            }
+            gcm_mb::run(_k.gcm.expanded_keys, gcm_rounds(), _gcm_h, _salt.data(), ops.subspan(i, j - i),
+                        dir == IMB_DIR_ENCRYPT, _icv);
+            i = j;
+        }
+    }
+
+    // The library's AES-GCM, one message per call. The context holds per-message state derived
+    // from the key (the encrypted initial counter block): wiped after the burst.
+    void gcm_library(IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
         struct gcm_context_data gctx;
         alignas(16) std::uint8_t nonce[12];
         std::memcpy(nonce, _salt.data(), 4);  // RFC 4106 4: salt || explicit IV
@@ -549,6 +581,8 @@ private:
         } des;
     };
     alignas(64) keys _k;
+    gcm_mb::hash_key _gcm_h;  // GCM with gcm_mb: powers of the hash key
+    bool _gcm_mb = false;
     alignas(16) std::uint8_t _ipad[64] = {};
     alignas(16) std::uint8_t _opad[64] = {};
     std::array<std::uint8_t, 4> _salt{};
@@ -566,6 +600,7 @@ private:
 } // namespace
 
 bool ipsecmb_usable() { return thread_mgr() != nullptr; }
+bool ipsecmb_gcm_mb_active() { return main_holder().gcm_mb; }
 
 void ipsecmb_decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const> ctxs) {
     ipsecmb_ctx::decrypt_many(ops, ctxs);
