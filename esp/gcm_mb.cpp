@@ -54,6 +54,13 @@ ESP_GCM_MB_TARGET inline __m128i dot(__m128i a, __m128i b) {
     return reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)), _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
 }
 
+// mul_acc on four lane pairs at once.
+ESP_GCM_MB_TARGET inline void mul_acc4(__m512i& lo, __m512i& hi, __m512i& mid, __m512i a, __m512i b) {
+    lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(a, b, 0x00));
+    hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(a, b, 0x11));
+    mid = _mm512_ternarylogic_epi64(mid, _mm512_clmulepi64_epi128(a, b, 0x01), _mm512_clmulepi64_epi128(a, b, 0x10), 0x96);
+}
+
 // The XOR of a register's four 128-bit lanes.
 ESP_GCM_MB_TARGET inline __m128i fold4(__m512i z) {
     const __m256i y = _mm256_xor_si256(_mm512_castsi512_si256(z), _mm512_extracti64x4_epi64(z, 1));
@@ -107,29 +114,187 @@ ESP_GCM_MB_TARGET void init(hash_key& hk, const std::uint8_t* round_keys, unsign
 
 namespace {
 
+// Step 3 for a message packed alone: ks = its E(J0), then its keystream blocks. Data four
+// blocks per register; AAD and lengths blocks one each.
+ESP_GCM_MB_TARGET void finish_packed(crypto_op& op, const __m128i* ks, const __m128i* q, bool encrypt, __mmask16 tag_mask) {
+    const __m512i rev4 = _mm512_broadcast_i32x4(byte_reverse_mask());
+    const std::uint32_t a = op.auth_len ? 1 : 0;
+    const std::uint32_t blocks = a + (op.len + 15) / 16 + 1;  // AAD, data, lengths
+    const __m128i* qa = q + (powers - blocks);                  // H^blocks: the AAD's power
+    __m512i zlo = _mm512_setzero_si512(), zhi = zlo, zmid = zlo;
+    for (std::uint32_t off = 0; off < op.len; off += 64) {
+        const std::uint32_t left = op.len - off;
+        const __mmask64 m = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
+        const __m512i in = _mm512_maskz_loadu_epi8(m, op.data + off);
+        const __m512i out = _mm512_xor_si512(in, _mm512_loadu_si512(ks + 1 + off / 16));
+        _mm512_mask_storeu_epi8(op.data + off, m, out);
+        const __m512i g = _mm512_shuffle_epi8(encrypt ? _mm512_maskz_mov_epi8(m, out) : in, rev4);
+        mul_acc4(zlo, zhi, zmid, g, _mm512_loadu_si512(qa + a + off / 16));
+    }
+    __m128i lo = fold4(zlo), hi = fold4(zhi), mid = fold4(zmid);
+    if (a) {
+        const __m128i aad = _mm_maskz_loadu_epi8(__mmask16((1u << op.auth_len) - 1), op.auth);
+        mul_acc(lo, hi, mid, _mm_shuffle_epi8(aad, byte_reverse_mask()), _mm_load_si128(qa));
+    }
+    // len(A) || len(C) in bits, byte-reversed: C's length in the low half.
+    const __m128i lens = _mm_set_epi64x(std::int64_t(op.auth_len) * 8, std::int64_t(op.len) * 8);
+    mul_acc(lo, hi, mid, lens, _mm_load_si128(q + powers - 1));
+    const __m128i s = reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)), _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
+    const __m128i tag = _mm_xor_si128(_mm_shuffle_epi8(s, byte_reverse_mask()), _mm_load_si128(ks));
+    if (encrypt) {
+        _mm_mask_storeu_epi8(op.tag, tag_mask, tag);
+        op.ok = true;
+    } else {
+        // Constant time: one test of all the ICV's bytes.
+        const __m128i diff = _mm_maskz_mov_epi8(tag_mask, _mm_xor_si128(tag, _mm_maskz_loadu_epi8(tag_mask, op.tag)));
+        op.ok = _mm_testz_si128(diff, diff) != 0;
+    }
+}
+
+// Four messages of one shape (the same number of data blocks, all with or all without AAD), one
+// per 128-bit lane: register t holds block t of each, so their counters are one register plus
+// t and GHASH multiplies each register by one power of H for all four lanes (block t stands at
+// the same place in each message's sequence). Lengths and AAD sizes may differ within their
+// last block: loads and stores are masked per lane.
+ESP_GCM_MB_TARGET inline std::uint32_t shape(const crypto_op& op) { return (op.len + 15) / 16 * 2 + (op.auth_len ? 1 : 0); }
+
+// J0 = salt || IV || 00000001 of each of the four, one per lane.
+ESP_GCM_MB_TARGET inline __m512i group_j0(crypto_op* const* ops, std::uint32_t s32) {
+    __m512i j0 = _mm512_setzero_si512();
+    for (unsigned k = 0; k < 4; ++k) {
+        std::uint64_t iv;
+        std::memcpy(&iv, ops[k]->iv.data(), 8);
+        const __m128i j = _mm_set_epi64x(std::int64_t(std::uint64_t(0x01000000) << 32 | iv >> 32), std::int64_t(iv << 32 | s32));
+        j0 = _mm512_mask_broadcast_i32x4(j0, __mmask16(0xf << (4 * k)), j);
+    }
+    return j0;
+}
+
+// Four 16-byte pieces, each masked, into one register, and back.
+ESP_GCM_MB_TARGET inline __m512i load4(const std::array<const std::uint8_t*, 4>& p, std::uint32_t off,
+                                       const std::array<__mmask16, 4>& m) {
+    __m512i z = _mm512_castsi128_si512(_mm_maskz_loadu_epi8(m[0], p[0] + off));
+    z = _mm512_inserti64x2(z, _mm_maskz_loadu_epi8(m[1], p[1] + off), 1);
+    z = _mm512_inserti64x2(z, _mm_maskz_loadu_epi8(m[2], p[2] + off), 2);
+    return _mm512_inserti64x2(z, _mm_maskz_loadu_epi8(m[3], p[3] + off), 3);
+}
+ESP_GCM_MB_TARGET inline void store4(const std::array<std::uint8_t*, 4>& p, std::uint32_t off,
+                                     const std::array<__mmask16, 4>& m, __m512i z) {
+    _mm_mask_storeu_epi8(p[0] + off, m[0], _mm512_castsi512_si128(z));
+    _mm_mask_storeu_epi8(p[1] + off, m[1], _mm512_extracti64x2_epi64(z, 1));
+    _mm_mask_storeu_epi8(p[2] + off, m[2], _mm512_extracti64x2_epi64(z, 2));
+    _mm_mask_storeu_epi8(p[3] + off, m[3], _mm512_extracti64x2_epi64(z, 3));
+}
+
+// Step 3 for a group of four: ks[t] = block t of the keystream of all four (t = 0: E(J0)).
+ESP_GCM_MB_TARGET void finish_group4(crypto_op* const* ops, const __m512i* ks, const __m128i* q, bool encrypt,
+                                     std::uint32_t icv) {
+    const std::uint32_t nb = (ops[0]->len + 15) / 16;
+    const std::uint32_t a = ops[0]->auth_len ? 1 : 0;
+    const std::uint32_t blocks = a + nb + 1;  // AAD, data, lengths
+    const __m512i rev4 = _mm512_broadcast_i32x4(byte_reverse_mask());
+    const std::array<__mmask16, 4> full{0xffff, 0xffff, 0xffff, 0xffff};
+    std::array<std::uint8_t*, 4> data;
+    std::array<const std::uint8_t*, 4> cdata, auth;
+    std::array<__mmask16, 4> last, aad_m;  // the bytes of each lane's last data block, of its AAD
+    __mmask64 last4 = 0;                    // last, one register wide
+    for (unsigned k = 0; k < 4; ++k) {
+        data[k] = ops[k]->data;
+        cdata[k] = ops[k]->data;
+        auth[k] = ops[k]->auth;
+        const std::uint32_t tail = ops[k]->len - 16 * (nb ? nb - 1 : 0);  // 1..16 (0 without data)
+        last[k] = __mmask16((1u << tail) - 1);
+        aad_m[k] = __mmask16((1u << ops[k]->auth_len) - 1);
+        last4 |= __mmask64(last[k]) << (16 * k);
+    }
+    __m512i lo = _mm512_setzero_si512(), hi = lo, mid = lo;
+    if (a) mul_acc4(lo, hi, mid, _mm512_shuffle_epi8(load4(auth, 0, aad_m), rev4), _mm512_broadcast_i32x4(q[powers - blocks]));
+    for (std::uint32_t t = 1; t <= nb; ++t) {
+        const std::uint32_t off = 16 * (t - 1);
+        const bool end = t == nb;
+        const auto& m = end ? last : full;
+        const __m512i in = load4(cdata, off, m);
+        const __m512i out = _mm512_xor_si512(in, _mm512_load_si512(ks + t));
+        store4(data, off, m, out);
+        const __m512i g = encrypt ? _mm512_maskz_mov_epi8(end ? last4 : ~__mmask64(0), out) : in;
+        mul_acc4(lo, hi, mid, _mm512_shuffle_epi8(g, rev4), _mm512_broadcast_i32x4(q[powers - blocks + a + t - 1]));
+    }
+    // len(A) || len(C) in bits per lane, byte-reversed: C's length in the low half.
+    const __m512i lens = _mm512_set_epi64(std::int64_t(ops[3]->auth_len) * 8, std::int64_t(ops[3]->len) * 8,
+                                          std::int64_t(ops[2]->auth_len) * 8, std::int64_t(ops[2]->len) * 8,
+                                          std::int64_t(ops[1]->auth_len) * 8, std::int64_t(ops[1]->len) * 8,
+                                          std::int64_t(ops[0]->auth_len) * 8, std::int64_t(ops[0]->len) * 8);
+    mul_acc4(lo, hi, mid, lens, _mm512_broadcast_i32x4(q[powers - 1]));
+
+    // Reduce the four lanes at once (as reduce() does one), then tag = GHASH XOR E(J0).
+    lo = _mm512_xor_si512(lo, _mm512_bslli_epi128(mid, 8));
+    hi = _mm512_xor_si512(hi, _mm512_bsrli_epi128(mid, 8));
+    const __m512i poly = _mm512_broadcast_i32x4(_mm_set_epi64x(std::int64_t(0xc200000000000000ULL), 1));
+    lo = _mm512_xor_si512(_mm512_shuffle_epi32(lo, _MM_PERM_BADC), _mm512_clmulepi64_epi128(lo, poly, 0x10));
+    lo = _mm512_xor_si512(_mm512_shuffle_epi32(lo, _MM_PERM_BADC), _mm512_clmulepi64_epi128(lo, poly, 0x10));
+    const __m512i tags = _mm512_xor_si512(_mm512_shuffle_epi8(_mm512_xor_si512(lo, hi), rev4), _mm512_load_si512(ks));
+    const __mmask16 tm = __mmask16((1u << icv) - 1);
+    const std::array<__mmask16, 4> tm4{tm, tm, tm, tm};
+    std::array<std::uint8_t*, 4> tag_p;
+    for (unsigned k = 0; k < 4; ++k) tag_p[k] = ops[k]->tag;
+    if (encrypt) {
+        store4(tag_p, 0, tm4, tags);
+        for (unsigned k = 0; k < 4; ++k) ops[k]->ok = true;
+    } else {
+        // Constant time: the four compared at once, each lane's verdict from one mask.
+        const std::array<const std::uint8_t*, 4> want{tag_p[0], tag_p[1], tag_p[2], tag_p[3]};
+        const __mmask64 t64 = __mmask64(tm) | __mmask64(tm) << 16 | __mmask64(tm) << 32 | __mmask64(tm) << 48;
+        const __m512i diff = _mm512_xor_si512(_mm512_maskz_mov_epi8(t64, tags), load4(want, 0, tm4));
+        const unsigned bad = _mm512_test_epi64_mask(diff, diff);  // two bits per lane
+        for (unsigned k = 0; k < 4; ++k) ops[k]->ok = ((bad >> (2 * k)) & 3u) == 0;
+    }
+}
+
 // run() for at most max_ops ops.
 ESP_GCM_MB_TARGET void run_chunk(const std::uint8_t* round_keys, unsigned rounds, const hash_key& hk,
                                  const std::uint8_t* salt, std::span<crypto_op> ops, bool encrypt, std::uint32_t icv) {
     // One block more per message than its data (J0); the last 16-block pass may reach 15 beyond.
     alignas(64) __m128i ctr[max_blocks + 16];  // not initialised: only written blocks are read back
-    std::array<std::uint32_t, max_ops> first;  // each message's J0 in ctr
-    const std::size_t n = ops.size();
-
-    // 1. J0 = salt || IV || 00000001 as four little-endian words; J0 + j only changes the last
-    //    byte (j <= 17), so the counters of a message are J0 plus j << 24 in its last word.
+    std::array<crypto_op*, max_ops> grouped, alone;
+    std::array<std::uint32_t, max_ops> first;  // each group's, then each lone message's J0 in ctr
+    std::size_t n_grouped = 0, n_alone = 0;
     std::uint32_t s32;
     std::memcpy(&s32, salt, 4);
+
+    // 1. Counter blocks. Four consecutive messages of one shape form a group: their blocks t in
+    //    one register (J0s + t), stored aligned. The others after the groups, packed one after
+    //    the other: J0 + j only changes the last byte (j <= 16), so a message's counters are J0
+    //    plus j << 24 in its last word.
+    const __m512i step1 = _mm512_set_epi32(1 << 24, 0, 0, 0, 1 << 24, 0, 0, 0, 1 << 24, 0, 0, 0, 1 << 24, 0, 0, 0);
+    std::uint32_t total = 0;
+    for (std::size_t i = 0; i < ops.size();) {
+        const std::uint32_t sh = shape(ops[i]);
+        if (i + 4 <= ops.size() && shape(ops[i + 1]) == sh && shape(ops[i + 2]) == sh && shape(ops[i + 3]) == sh) {
+            crypto_op** g = &grouped[n_grouped];
+            for (unsigned k = 0; k < 4; ++k) g[k] = &ops[i + k];
+            first[n_grouped / 4] = total;
+            n_grouped += 4;
+            __m512i c = group_j0(g, s32);
+            const std::uint32_t nb = (ops[i].len + 15) / 16;
+            for (std::uint32_t t = 0; t <= nb; ++t, total += 4) {
+                _mm512_store_si512(&ctr[total], c);
+                c = _mm512_add_epi32(c, step1);
+            }
+            i += 4;
+        } else {
+            alone[n_alone++] = &ops[i++];
+        }
+    }
+    const std::size_t n_groups = n_grouped / 4;
     const __m512i step0 = _mm512_set_epi32(3 << 24, 0, 0, 0, 2 << 24, 0, 0, 0, 1 << 24, 0, 0, 0, 0, 0, 0, 0);
     const __m512i step4 = _mm512_set_epi32(4 << 24, 0, 0, 0, 4 << 24, 0, 0, 0, 4 << 24, 0, 0, 0, 4 << 24, 0, 0, 0);
-    std::uint32_t total = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t iv0, iv1;
-        std::memcpy(&iv0, ops[i].iv.data(), 4);
-        std::memcpy(&iv1, ops[i].iv.data() + 4, 4);
-        const __m128i j0 = _mm_set_epi32(0x01000000, int(iv1), int(iv0), int(s32));
+    for (std::size_t i = 0; i < n_alone; ++i) {
+        std::uint64_t iv;
+        std::memcpy(&iv, alone[i]->iv.data(), 8);
+        const __m128i j0 = _mm_set_epi64x(std::int64_t(std::uint64_t(0x01000000) << 32 | iv >> 32), std::int64_t(iv << 32 | s32));
         __m512i c = _mm512_add_epi32(_mm512_broadcast_i32x4(j0), step0);
-        const std::uint32_t blocks = (ops[i].len + 15) / 16 + 1;
-        first[i] = total;
+        const std::uint32_t blocks = (alone[i]->len + 15) / 16 + 1;
+        first[n_groups + i] = total;
         for (std::uint32_t b = 0; b < blocks; b += 4) {
             _mm512_storeu_si512(&ctr[total + b], c);
             c = _mm512_add_epi32(c, step4);
@@ -160,53 +325,18 @@ ESP_GCM_MB_TARGET void run_chunk(const std::uint8_t* round_keys, unsigned rounds
         _mm512_store_si512(&ctr[b + 12], _mm512_aesenclast_epi128(x3, rk[rounds]));
     }
 
-    // 3. Per message: CTR in place and GHASH. Bytes past the data are masked out of loads and
-    //    stores (zero in the GHASH input: the padding of the last block).
-    const __m512i rev4 = _mm512_broadcast_i32x4(byte_reverse_mask());
+    // 3. CTR in place and GHASH, per group, then per lone message. Bytes past the data are
+    //    masked out of loads and stores (zero in the GHASH input: the last block's padding).
     const auto* q = reinterpret_cast<const __m128i*>(hk.q.data());
+    for (std::size_t g = 0; g < n_groups; ++g)
+        finish_group4(&grouped[4 * g], reinterpret_cast<const __m512i*>(&ctr[first[g]]), q, encrypt, icv);
     const __mmask16 tag_mask = __mmask16((1u << icv) - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-        crypto_op& op = ops[i];
-        const __m128i* ks = &ctr[first[i]];
-        const std::uint32_t a = op.auth_len ? 1 : 0;
-        const std::uint32_t blocks = a + (op.len + 15) / 16 + 1;  // AAD, data, lengths
-        const __m128i* qa = q + (powers - blocks);                  // H^blocks: the AAD's power
-        __m512i zlo = _mm512_setzero_si512(), zhi = zlo, zmid = zlo;
-        for (std::uint32_t off = 0; off < op.len; off += 64) {
-            const std::uint32_t left = op.len - off;
-            const __mmask64 m = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
-            const __m512i in = _mm512_maskz_loadu_epi8(m, op.data + off);
-            const __m512i out = _mm512_xor_si512(in, _mm512_loadu_si512(ks + 1 + off / 16));
-            _mm512_mask_storeu_epi8(op.data + off, m, out);
-            const __m512i g = _mm512_shuffle_epi8(encrypt ? _mm512_maskz_mov_epi8(m, out) : in, rev4);
-            const __m512i h = _mm512_loadu_si512(qa + a + off / 16);
-            zlo = _mm512_xor_si512(zlo, _mm512_clmulepi64_epi128(g, h, 0x00));
-            zhi = _mm512_xor_si512(zhi, _mm512_clmulepi64_epi128(g, h, 0x11));
-            zmid = _mm512_ternarylogic_epi64(zmid, _mm512_clmulepi64_epi128(g, h, 0x01),
-                                             _mm512_clmulepi64_epi128(g, h, 0x10), 0x96);
-        }
-        __m128i lo = fold4(zlo), hi = fold4(zhi), mid = fold4(zmid);
-        if (a) {
-            const __m128i aad = _mm_maskz_loadu_epi8(__mmask16((1u << op.auth_len) - 1), op.auth);
-            mul_acc(lo, hi, mid, _mm_shuffle_epi8(aad, byte_reverse_mask()), _mm_load_si128(qa));
-        }
-        // len(A) || len(C) in bits, byte-reversed: C's length in the low half.
-        const __m128i lens = _mm_set_epi64x(std::int64_t(op.auth_len) * 8, std::int64_t(op.len) * 8);
-        mul_acc(lo, hi, mid, lens, _mm_load_si128(q + powers - 1));
-        const __m128i s = reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)), _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
-        const __m128i tag = _mm_xor_si128(_mm_shuffle_epi8(s, byte_reverse_mask()), _mm_load_si128(ks));
-        if (encrypt) {
-            _mm_mask_storeu_epi8(op.tag, tag_mask, tag);
-            op.ok = true;
-        } else {
-            // Constant time: one test of all the ICV's bytes.
-            const __m128i diff = _mm_maskz_mov_epi8(tag_mask, _mm_xor_si128(tag, _mm_maskz_loadu_epi8(tag_mask, op.tag)));
-            op.ok = _mm_testz_si128(diff, diff) != 0;
-        }
-    }
+    for (std::size_t i = 0; i < n_alone; ++i) finish_packed(*alone[i], &ctr[first[n_groups + i]], q, encrypt, tag_mask);
 
     // 4. Keystream and tag masks are as sensitive as the plaintext they covered.
-    OPENSSL_cleanse(ctr, (padded + 4) * sizeof(__m128i));  // + the last message's 4-block counter store
+    // explicit_bzero: glibc's vector memset, never elided (OPENSSL_cleanse stores 8 bytes at a time:
+    // 3% of a 64 B packet's time in the engine).
+    explicit_bzero(ctr, (padded + 4) * sizeof(__m128i));  // + the last message's 4-block counter store
 }
 
 } // namespace
