@@ -17,11 +17,16 @@
 
 // GCC 12's AVX-512 intrinsics fill the unused operand with _mm512_undefined_*(), a deliberate
 // self-initialisation that -Wuninitialized reports at every use.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
+#include <cpuid.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -88,11 +93,19 @@ constexpr std::size_t max_blocks = max_ops * (max_len / 16 + 1);
 } // namespace
 
 bool cpu_supported() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("vaes") && __builtin_cpu_supports("vpclmulqdq") &&
-           __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+    // CPUID leaf 1: AES (ECX 25), PCLMULQDQ (ECX 1), OSXSAVE (ECX 27); leaf 7: AVX512F (EBX 16),
+    // AVX512DQ (EBX 17), AVX512BW (EBX 30), AVX512VL (EBX 31), VAES (ECX 9), VPCLMULQDQ
+    // (ECX 10); and the OS saves the SSE, AVX, opmask and ZMM state (XCR0 bits 1, 2, 5-7).
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    if ((c & (1u << 25)) == 0 || (c & (1u << 1)) == 0 || (c & (1u << 27)) == 0) return false;
+    unsigned xlo = 0, xhi = 0;
+    __asm__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xe6u) != 0xe6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const unsigned ebx_need = 1u << 16 | 1u << 17 | 1u << 30 | 1u << 31;
+    const unsigned ecx_need = 1u << 9 | 1u << 10;
+    return (b & ebx_need) == ebx_need && (c & ecx_need) == ecx_need;
 }
 
 ESP_GCM_MB_TARGET void init(hash_key& hk, const std::uint8_t* round_keys, unsigned rounds) {
