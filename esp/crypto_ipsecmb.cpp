@@ -5,7 +5,7 @@
 // encrypt_deferred collects the ops of several SAs into one such batch until complete_deferred,
 // decrypt_many puts several contexts' ops into one. 3DES goes through the manager's job queue as
 // one burst of chained jobs (IMB_SUBMIT_BURST), flushed so no job outlives the call. GCM, which
-// the library runs one buffer at a time: messages up to 256 bytes go to our multi-buffer code
+// the library runs one buffer at a time: messages up to 160 bytes go to our multi-buffer code
 // (gcm_mb.cpp) on AVX-512 CPUs with VAES when the manager runs its AVX-512 path, the rest straight
 // to the library's AES-GCM functions (gcm_direct).
 // Key schedules, HMAC ipad/opad states and GCM hash keys are computed once per SA and wiped in

@@ -88,7 +88,7 @@ std::shared_ptr<iv_source> make_random_iv_source();
 // least); when false, create(backend_kind::ipsecmb, ...) fails with a message.
 [[nodiscard]] bool ipsecmb_available();
 
-// Whether the intel-ipsec-mb backend runs short AES-GCM messages (up to 256 bytes) on its own
+// Whether the intel-ipsec-mb backend runs short AES-GCM messages (up to 160 bytes) on its own
 // multi-buffer code on this thread: AVX-512 with VAES and VPCLMULQDQ, and the library's AVX-512
 // code path (not pinned to another by ESP_IPSECMB_ARCH). Otherwise the library's one-buffer
 // AES-GCM runs them; the results are the same.
