@@ -18,6 +18,7 @@
 #include <intel-ipsec-mb.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdlib>
@@ -502,18 +503,18 @@ private:
     [[nodiscard]] unsigned gcm_rounds() const { return _key_len == 32 ? 14 : 10; }
 
     // GCM is one buffer at a time in the library (no SIMD lanes across packets). Where the CPU
-    // and the manager's code path allow, runs of short messages go to gcm_mb, which encrypts the
-    // counter blocks of up to 32 messages together; the rest is called directly
+    // and the manager's code path allow, runs of at least min_ops short messages go to gcm_mb,
+    // which encrypts the counter blocks of up to 32 messages together; the rest is called directly
     // (IMB_AES*_GCM_ENC/DEC) instead of through the job manager, whose job checks and queue
     // handling cost about as much as the cipher at 64 B.
     void gcm_direct(IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) {
-        if (!_gcm_mb || !main_holder().gcm_mb) return gcm_library(m, ops, dir);
+        if (!_gcm_mb || !main_holder().gcm_mb || ops.size() < gcm_mb::min_ops) return gcm_library(m, ops, dir);
         for (std::size_t i = 0; i < ops.size();) {
             std::size_t j = i;
             while (j < ops.size() && gcm_mb::eligible(ops[j])) ++j;
-            if (j == i) {
-                gcm_library(m, ops.subspan(i, 1), dir);
-                ++i;
+            if (j - i < gcm_mb::min_ops) {
+                gcm_library(m, ops.subspan(i, std::max<std::size_t>(j - i, 1)), dir);
+                i += std::max<std::size_t>(j - i, 1);
                 continue;
             }
             gcm_mb::run(_k.gcm.expanded_keys, gcm_rounds(), _gcm_h, _salt.data(), ops.subspan(i, j - i),

@@ -263,11 +263,25 @@ ESP_GCM_MB_TARGET void finish_group4(crypto_op* const* ops, const __m512i* ks, c
     }
 }
 
+// AES on N registers of four counter blocks each, in place, the N chains interleaved.
+template <unsigned N>
+ESP_GCM_MB_TARGET inline void aes_regs(__m128i* blocks, const __m512i* rk, unsigned rounds) {
+    __m512i x[N];
+#pragma GCC unroll 4
+    for (unsigned j = 0; j < N; ++j) x[j] = _mm512_xor_si512(_mm512_load_si512(blocks + 4 * j), rk[0]);
+    for (unsigned r = 1; r < rounds; ++r) {
+#pragma GCC unroll 4
+        for (unsigned j = 0; j < N; ++j) x[j] = _mm512_aesenc_epi128(x[j], rk[r]);
+    }
+#pragma GCC unroll 4
+    for (unsigned j = 0; j < N; ++j) _mm512_store_si512(blocks + 4 * j, _mm512_aesenclast_epi128(x[j], rk[rounds]));
+}
+
 // run() for at most max_ops ops.
 ESP_GCM_MB_TARGET void run_chunk(const std::uint8_t* round_keys, unsigned rounds, const hash_key& hk,
                                  const std::uint8_t* salt, std::span<crypto_op> ops, bool encrypt, std::uint32_t icv) {
-    // One block more per message than its data (J0); the last 16-block pass may reach 15 beyond.
-    alignas(64) __m128i ctr[max_blocks + 16];  // not initialised: only written blocks are read back
+    // One block more per message than its data (J0), and the last message's 4-block stores.
+    alignas(64) __m128i ctr[max_blocks + 8];  // not initialised: only written blocks are read back
     std::array<crypto_op*, max_ops> grouped, alone;
     std::array<std::uint32_t, max_ops> first;  // each group's, then each lone message's J0 in ctr
     std::size_t n_grouped = 0, n_alone = 0;
@@ -315,27 +329,19 @@ ESP_GCM_MB_TARGET void run_chunk(const std::uint8_t* round_keys, unsigned rounds
         total += blocks;
     }
 
-    // 2. The keystream, sixteen blocks (four registers) per pass, the last pass padded with
-    //    whatever the scratch holds (never read back): a short burst is as fast as one pass.
+    // 2. The keystream, four registers of four blocks in flight, the rest (one to three
+    //    registers: a single message's blocks, say) in one last pass of its own.
     const auto* rk128 = reinterpret_cast<const __m128i*>(round_keys);
     __m512i rk[15];
     for (unsigned r = 0; r <= rounds; ++r) rk[r] = _mm512_broadcast_i32x4(_mm_loadu_si128(rk128 + r));
-    const std::uint32_t padded = (total + 15) & ~15u;
-    for (std::uint32_t b = 0; b < padded; b += 16) {
-        __m512i x0 = _mm512_xor_si512(_mm512_load_si512(&ctr[b]), rk[0]);
-        __m512i x1 = _mm512_xor_si512(_mm512_load_si512(&ctr[b + 4]), rk[0]);
-        __m512i x2 = _mm512_xor_si512(_mm512_load_si512(&ctr[b + 8]), rk[0]);
-        __m512i x3 = _mm512_xor_si512(_mm512_load_si512(&ctr[b + 12]), rk[0]);
-        for (unsigned r = 1; r < rounds; ++r) {
-            x0 = _mm512_aesenc_epi128(x0, rk[r]);
-            x1 = _mm512_aesenc_epi128(x1, rk[r]);
-            x2 = _mm512_aesenc_epi128(x2, rk[r]);
-            x3 = _mm512_aesenc_epi128(x3, rk[r]);
-        }
-        _mm512_store_si512(&ctr[b], _mm512_aesenclast_epi128(x0, rk[rounds]));
-        _mm512_store_si512(&ctr[b + 4], _mm512_aesenclast_epi128(x1, rk[rounds]));
-        _mm512_store_si512(&ctr[b + 8], _mm512_aesenclast_epi128(x2, rk[rounds]));
-        _mm512_store_si512(&ctr[b + 12], _mm512_aesenclast_epi128(x3, rk[rounds]));
+    const std::uint32_t regs = (total + 3) / 4;
+    std::uint32_t done = 0;
+    for (; done + 4 <= regs; done += 4) aes_regs<4>(&ctr[4 * done], rk, rounds);
+    switch (regs - done) {
+    case 3: aes_regs<3>(&ctr[4 * done], rk, rounds); break;
+    case 2: aes_regs<2>(&ctr[4 * done], rk, rounds); break;
+    case 1: aes_regs<1>(&ctr[4 * done], rk, rounds); break;
+    default: break;
     }
 
     // 3. CTR in place and GHASH, per group, then per lone message. Bytes past the data are
@@ -349,7 +355,7 @@ ESP_GCM_MB_TARGET void run_chunk(const std::uint8_t* round_keys, unsigned rounds
     // 4. Keystream and tag masks are as sensitive as the plaintext they covered.
     // explicit_bzero: glibc's vector memset, never elided (OPENSSL_cleanse stores 8 bytes at a time:
     // 3% of a 64 B packet's time in the engine).
-    explicit_bzero(ctr, (padded + 4) * sizeof(__m128i));  // + the last message's 4-block counter store
+    explicit_bzero(ctr, (4 * regs + 4) * sizeof(__m128i));  // + the last message's 4-block counter store
 }
 
 } // namespace

@@ -24,6 +24,9 @@ namespace esp::detail::gcm_mb {
 constexpr std::uint32_t max_len = 160;
 constexpr std::uint32_t max_aad = 16;       // AAD bytes (ESP: 8, or 12 with ESN)
 constexpr std::size_t max_ops = 32;         // messages per pass (run() takes any number)
+// Fewer messages in a call are faster through the library (run alone, 52 B: one message 46-74 ns
+// here against the library's 33-43, two 37-51, three 30-46, four 28-36, eight 22-32).
+constexpr std::size_t min_ops = 4;
 constexpr std::uint32_t powers = max_len / 16 + 2;  // H^1 .. H^powers: AAD + data + length blocks
 
 // The powers of the hash key H = E_K(0^128), in the POLYVAL representation of the GHASH field
