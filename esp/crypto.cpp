@@ -29,6 +29,7 @@ std::unique_ptr<crypto_ctx> crypto_ctx::create(backend_kind backend, enc_alg enc
 
 bool ipsecmb_available() { return detail::ipsecmb_usable(); }
 bool ipsecmb_gcm_multibuffer() { return detail::ipsecmb_gcm_mb_active(); }
+bool ipsecmb_cbc_multibuffer() { return detail::ipsecmb_cbc_mb_active(); }
 
 void crypto_ctx::complete_deferred() { detail::ipsecmb_complete_deferred(); }
 

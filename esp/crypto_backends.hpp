@@ -14,6 +14,7 @@ std::unique_ptr<crypto_ctx> make_ipsecmb_ctx(enc_alg enc, std::span<const std::u
                                              std::span<const std::uint8_t> integ_key, std::string* error);
 bool ipsecmb_usable();
 bool ipsecmb_gcm_mb_active();  // this thread's main manager sends short GCM messages to gcm_mb
+bool ipsecmb_cbc_mb_active();  // ... and short AES-CBC + HMAC-SHA-256 jobs to cbc_mb
 // Completes the ops queued by encrypt_deferred on this thread.
 void ipsecmb_complete_deferred();
 // crypto_ctx::decrypt_many for contexts that are all of the intel-ipsec-mb backend.

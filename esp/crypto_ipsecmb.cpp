@@ -11,6 +11,7 @@
 // Key schedules, HMAC ipad/opad states and GCM hash keys are computed once per SA and wiped in
 // the destructor. init_mb_mgr_auto picks SSE/AVX/AVX2/AVX512 for the running CPU.
 #include "crypto_backends.hpp"
+#include "cbc_mb.hpp"
 #include "gcm_mb.hpp"
 
 #include <base/uninit_array.hpp>
@@ -39,6 +40,7 @@ struct mgr_holder {
     IMB_MGR* mgr = nullptr;
     IMB_ARCH arch = IMB_ARCH_NONE;
     bool gcm_mb = false;  // main lane: short AES-GCM messages go to gcm_mb (AVX-512 code path)
+    bool cbc_mb = false;  // main lane: short AES-CBC + HMAC-SHA-256 jobs go to cbc_mb (likewise)
     explicit mgr_holder(lane l) {
         mgr = alloc_mb_mgr(0);
         if (!mgr) return;
@@ -71,6 +73,7 @@ struct mgr_holder {
             return;
         }
         gcm_mb = arch == IMB_ARCH_AVX512 && gcm_mb::cpu_supported();
+        cbc_mb = arch == IMB_ARCH_AVX512 && cbc_mb::cpu_supported();
     }
     ~mgr_holder() {
         if (mgr) free_mb_mgr(mgr);
@@ -205,19 +208,39 @@ thread_local sync_batch t_deferred;  // encrypt_deferred's, until complete_defer
 
 enum class job_part : std::uint8_t { both, cipher, hash };
 
-// A burst the library refused (it checks every job before running any) goes job by job through
-// the manager's queue, with only the part not done yet, so that only the job it finds invalid
-// fails.
-void run_sync_fallback(sync_batch& b, std::uint32_t n, job_part part) {
-    for (std::uint32_t i = 0; i < n; ++i) b.jobs[i].status = IMB_STATUS_BEING_PROCESSED;
-    auto fill = [&](IMB_JOB* job, std::size_t i) {
-        *job = b.jobs[i];
+constexpr auto identity = [] {
+    std::array<std::uint32_t, chunk> a{};
+    for (std::uint32_t i = 0; i < chunk; ++i) a[i] = i;
+    return a;
+}();
+
+// Jobs b.jobs[idx...] job by job through the manager's queue, with only the part not done yet:
+// a burst the library refused (it checks every job before running any), so that only the job it
+// finds invalid fails, or the jobs cbc_mb does not take.
+void run_sync_fallback(sync_batch& b, std::span<const std::uint32_t> idx, job_part part) {
+    for (const std::uint32_t i : idx) b.jobs[i].status = IMB_STATUS_BEING_PROCESSED;
+    auto fill = [&](IMB_JOB* job, std::size_t k) {
+        *job = b.jobs[idx[k]];
         if (part == job_part::hash) job->cipher_mode = IMB_CIPHER_NULL;  // ciphertext already in place
         if (part == job_part::cipher) job->hash_alg = IMB_AUTH_NULL;    // ICV already computed
-        job->user_data = reinterpret_cast<void*>(std::uintptr_t(i));
+        job->user_data = reinterpret_cast<void*>(std::uintptr_t(idx[k]));
     };
     auto done = [&](IMB_JOB* job) { b.jobs[reinterpret_cast<std::uintptr_t>(job->user_data)].status = job->status; };
-    submit_jobs(b.m, n, fill, done);
+    submit_jobs(b.m, std::uint32_t(idx.size()), fill, done);
+}
+
+// cbc_mb for a batch of the main manager: the short jobs go to cbc_mb (sixteen at a time), any
+// others job by job through the manager.
+void run_sync_mb(sync_batch& b, std::uint32_t n) {
+    base::uninit_array<IMB_JOB*, chunk> fast;
+    base::uninit_array<std::uint32_t, chunk> slow;
+    std::uint32_t nf = 0, ns = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        if (cbc_mb::eligible(b.jobs[i])) fast[nf++] = &b.jobs[i];
+        else slow[ns++] = i;
+    }
+    if (nf != 0) cbc_mb::run(fast.data(), nf, b.dir, std::uint32_t(b.key));
+    if (ns != 0) run_sync_fallback(b, std::span<const std::uint32_t>(slow.data(), ns), job_part::both);
 }
 
 // Runs and empties the batch; sets every op's ok (decrypt: the computed ICV matches op.tag).
@@ -236,11 +259,14 @@ void run_sync(sync_batch& b) {
     const auto second = [&] {
         return enc ? IMB_SUBMIT_HASH_BURST(b.m, jobs, n, b.hash) : IMB_SUBMIT_CIPHER_BURST(b.m, jobs, n, IMB_CIPHER_CBC, dir, b.key);
     };
-    if (first() != n) {
-        run_sync_fallback(b, n, job_part::both);
+    const auto all = std::span<const std::uint32_t>(identity.data(), n);
+    if (b.hash == IMB_AUTH_HMAC_SHA_256 && main_holder().cbc_mb && b.m == main_holder().mgr) {
+        run_sync_mb(b, n);
+    } else if (first() != n) {
+        run_sync_fallback(b, all, job_part::both);
     } else if (second() != n) {
         // The first burst set every status to completed: the second part's run decides now.
-        run_sync_fallback(b, n, enc ? job_part::hash : job_part::cipher);
+        run_sync_fallback(b, all, enc ? job_part::hash : job_part::cipher);
     }
     for (std::uint32_t i = 0; i < n; ++i) {
         crypto_op& op = *b.ops[i];
@@ -604,6 +630,7 @@ private:
 
 bool ipsecmb_usable() { return thread_mgr() != nullptr; }
 bool ipsecmb_gcm_mb_active() { return main_holder().gcm_mb; }
+bool ipsecmb_cbc_mb_active() { return main_holder().cbc_mb; }
 
 void ipsecmb_decrypt_many(std::span<crypto_op> ops, std::span<crypto_ctx* const> ctxs) {
     ipsecmb_ctx::decrypt_many(ops, ctxs);

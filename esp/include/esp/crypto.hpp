@@ -94,4 +94,9 @@ std::shared_ptr<iv_source> make_random_iv_source();
 // AES-GCM runs them; the results are the same.
 [[nodiscard]] bool ipsecmb_gcm_multibuffer();
 
+// Whether the intel-ipsec-mb backend runs short AES-CBC + HMAC-SHA-256-128 ops (up to 280 bytes
+// of HMAC input) on its own multi-buffer code on this thread: AVX-512 with VAES and the library's
+// AVX-512 code path, as for GCM. Otherwise the library runs them; the results are the same.
+[[nodiscard]] bool ipsecmb_cbc_multibuffer();
+
 } // namespace esp
