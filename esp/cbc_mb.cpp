@@ -363,6 +363,7 @@ ESP_CBC_MB_TARGET void cbc_decrypt(IMB_JOB* const* jobs, std::uint32_t n, unsign
         dec_task t[4];
         __m512i c[4], x[4];
         bool any = false;
+#pragma GCC unroll 4
         for (int u = 0; u < 4; ++u) {
             any |= next_task(cur, t[u]);
             // All four loaded before any store: a following register of the same message takes
@@ -372,9 +373,13 @@ ESP_CBC_MB_TARGET void cbc_decrypt(IMB_JOB* const* jobs, std::uint32_t n, unsign
             cur.carry = c[u];
         }
         if (!any) break;
+#pragma GCC unroll 4
         for (int u = 0; u < 4; ++u) x[u] = _mm512_xor_si512(c[u], key(t[u].keys, 0));
-        for (unsigned r = 1; r < rounds; ++r)
+        for (unsigned r = 1; r < rounds; ++r) {
+#pragma GCC unroll 4
             for (int u = 0; u < 4; ++u) x[u] = _mm512_aesdec_epi128(x[u], key(t[u].keys, r));
+        }
+#pragma GCC unroll 4
         for (int u = 0; u < 4; ++u) {
             x[u] = _mm512_aesdeclast_epi128(x[u], key(t[u].keys, rounds));
             _mm512_mask_storeu_epi64(t[u].out, t[u].mask, _mm512_xor_si512(x[u], t[u].prev));

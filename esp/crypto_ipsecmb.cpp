@@ -1,7 +1,10 @@
 // intel-ipsec-mb backend (the fast path): one multi-buffer manager per thread. AES-CBC + HMAC
 // (every CBC suite but 3DES) goes to the library as two synchronous bursts on jobs of our own
 // (sync_batch: IMB_SUBMIT_CIPHER_BURST, then IMB_SUBMIT_HASH_BURST; hash first to decrypt), so
-// the library interleaves up to 4/8/16 packets per SIMD lane set without its job queue;
+// the library interleaves up to 4/8/16 packets per SIMD lane set without its job queue (on
+// AVX-512 CPUs with VAES, batches of AES-CBC + HMAC-SHA-256 jobs with up to 280 bytes of HMAC
+// input go to our cbc_mb.cpp instead, which does the same arithmetic without the lane
+// bookkeeping);
 // encrypt_deferred collects the ops of several SAs into one such batch until complete_deferred,
 // decrypt_many puts several contexts' ops into one. 3DES goes through the manager's job queue as
 // one burst of chained jobs (IMB_SUBMIT_BURST), flushed so no job outlives the call. GCM, which
