@@ -232,8 +232,31 @@ void run_sync_fallback(sync_batch& b, std::span<const std::uint32_t> idx, job_pa
     submit_jobs(b.m, std::uint32_t(idx.size()), fill, done);
 }
 
-// cbc_mb for a batch of the main manager: the short jobs go to cbc_mb (sixteen at a time), any
-// others job by job through the manager.
+// The library's two bursts on b.jobs[0..n) (to encrypt, the cipher first; to decrypt, the
+// HMAC). A refused first burst ran nothing: all of it job by job; a refused second one: its part
+// job by job.
+void run_bursts(sync_batch& b, std::uint32_t n) {
+    const bool enc = b.dir == IMB_DIR_ENCRYPT;
+    IMB_JOB* jobs = b.jobs.data();
+    const auto first = [&] {
+        return enc ? IMB_SUBMIT_CIPHER_BURST(b.m, jobs, n, IMB_CIPHER_CBC, b.dir, b.key) : IMB_SUBMIT_HASH_BURST(b.m, jobs, n, b.hash);
+    };
+    const auto second = [&] {
+        return enc ? IMB_SUBMIT_HASH_BURST(b.m, jobs, n, b.hash) : IMB_SUBMIT_CIPHER_BURST(b.m, jobs, n, IMB_CIPHER_CBC, b.dir, b.key);
+    };
+    const auto all = std::span<const std::uint32_t>(identity.data(), n);
+    if (first() != n) {
+        run_sync_fallback(b, all, job_part::both);
+    } else if (second() != n) {
+        // The first burst set every status to completed: the second part's run decides now.
+        run_sync_fallback(b, all, enc ? job_part::hash : job_part::cipher);
+    }
+}
+
+thread_local sync_batch t_long;  // run_sync_mb: the jobs cbc_mb leaves to the library
+
+// A batch of the main manager with cbc_mb: the short jobs go to cbc_mb (sixteen at a time), the
+// others to the library's bursts (copied together when the batch mixes both).
 void run_sync_mb(sync_batch& b, std::uint32_t n) {
     base::uninit_array<IMB_JOB*, chunk> fast;
     base::uninit_array<std::uint32_t, chunk> slow;
@@ -243,34 +266,26 @@ void run_sync_mb(sync_batch& b, std::uint32_t n) {
         else slow[ns++] = i;
     }
     if (nf != 0) cbc_mb::run(fast.data(), nf, b.dir, std::uint32_t(b.key));
-    if (ns != 0) run_sync_fallback(b, std::span<const std::uint32_t>(slow.data(), ns), job_part::both);
+    if (ns == n) return run_bursts(b, n);
+    if (ns == 0) return;
+    sync_batch& l = t_long;
+    l.m = b.m;
+    l.dir = b.dir;
+    l.key = b.key;
+    l.hash = b.hash;
+    for (std::uint32_t k = 0; k < ns; ++k) l.jobs[k] = b.jobs[slow[k]];  // tags stay b's
+    run_bursts(l, ns);
+    for (std::uint32_t k = 0; k < ns; ++k) b.jobs[slow[k]].status = l.jobs[k].status;
 }
 
 // Runs and empties the batch; sets every op's ok (decrypt: the computed ICV matches op.tag).
 void run_sync(sync_batch& b) {
-    const IMB_CIPHER_DIRECTION dir = b.dir;
     const std::uint32_t n = b.n;
     b.n = 0;
     if (n == 0) return;
-    IMB_JOB* jobs = b.jobs.data();
-    // Encrypt, then HMAC over the ciphertext; to decrypt, HMAC first. A refused first burst ran
-    // nothing: all of it job by job; a refused second one: its part job by job.
-    const bool enc = dir == IMB_DIR_ENCRYPT;
-    const auto first = [&] {
-        return enc ? IMB_SUBMIT_CIPHER_BURST(b.m, jobs, n, IMB_CIPHER_CBC, dir, b.key) : IMB_SUBMIT_HASH_BURST(b.m, jobs, n, b.hash);
-    };
-    const auto second = [&] {
-        return enc ? IMB_SUBMIT_HASH_BURST(b.m, jobs, n, b.hash) : IMB_SUBMIT_CIPHER_BURST(b.m, jobs, n, IMB_CIPHER_CBC, dir, b.key);
-    };
-    const auto all = std::span<const std::uint32_t>(identity.data(), n);
-    if (b.hash == IMB_AUTH_HMAC_SHA_256 && main_holder().cbc_mb && b.m == main_holder().mgr) {
-        run_sync_mb(b, n);
-    } else if (first() != n) {
-        run_sync_fallback(b, all, job_part::both);
-    } else if (second() != n) {
-        // The first burst set every status to completed: the second part's run decides now.
-        run_sync_fallback(b, all, enc ? job_part::hash : job_part::cipher);
-    }
+    if (b.hash == IMB_AUTH_HMAC_SHA_256 && main_holder().cbc_mb && b.m == main_holder().mgr) run_sync_mb(b, n);
+    else run_bursts(b, n);
+    const bool enc = b.dir == IMB_DIR_ENCRYPT;
     for (std::uint32_t i = 0; i < n; ++i) {
         crypto_op& op = *b.ops[i];
         op.ok = b.jobs[i].status == IMB_STATUS_COMPLETED && (enc || tag_equal(b.tags[i].data(), op.tag, b.icv[i]));
