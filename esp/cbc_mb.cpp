@@ -17,18 +17,7 @@
 #include "cbc_mb.hpp"
 
 #include "gcm_mb.hpp"
-
-// GCC 12's AVX-512 intrinsics fill the unused operand with _mm512_undefined_*(), a deliberate
-// self-initialisation that -Wuninitialized reports at every use.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "simd.hpp"
 
 #include <algorithm>
 #include <array>

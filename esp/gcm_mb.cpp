@@ -14,18 +14,8 @@
 // and the result byte-reversed back is GHASH's. All of it is table-free and branch-free on
 // secret data: AES rounds in the AES instructions, products in PCLMULQDQ.
 #include "gcm_mb.hpp"
+#include "simd.hpp"
 
-// GCC 12's AVX-512 intrinsics fill the unused operand with _mm512_undefined_*(), a deliberate
-// self-initialisation that -Wuninitialized reports at every use.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
 #include <cpuid.h>
 #include <openssl/crypto.h>
 
