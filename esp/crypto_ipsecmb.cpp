@@ -218,8 +218,8 @@ constexpr auto identity = [] {
 }();
 
 // Jobs b.jobs[idx...] job by job through the manager's queue, with only the part not done yet:
-// a burst the library refused (it checks every job before running any), so that only the job it
-// finds invalid fails, or the jobs cbc_mb does not take.
+// a burst the library refused (it checks every job before running any) goes this way, so that
+// only the job it finds invalid fails.
 void run_sync_fallback(sync_batch& b, std::span<const std::uint32_t> idx, job_part part) {
     for (const std::uint32_t i : idx) b.jobs[i].status = IMB_STATUS_BEING_PROCESSED;
     auto fill = [&](IMB_JOB* job, std::size_t k) {
