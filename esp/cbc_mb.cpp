@@ -40,6 +40,11 @@ alignas(64) constexpr std::uint32_t k256[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+// Byte order reversed within each 32-bit word (SHA-256's words are big-endian).
+ESP_CBC_MB_TARGET inline __m512i word_bswap_mask() {
+    return _mm512_broadcast_i32x4(_mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3));
+}
+
 template <int N>
 ESP_CBC_MB_TARGET inline __m512i ror(__m512i x) {
     return _mm512_ror_epi32(x, N);
@@ -99,7 +104,7 @@ ESP_CBC_MB_TARGET void compress(__m512i* s, __m512i* w, __mmask16 active) {
 // leaves word 4k + m of rows 4g .. 4g + 3 in 128-bit lane k of register (g, m); the last two
 // steps move those 128-bit lanes into place.
 ESP_CBC_MB_TARGET inline void load_words(__m512i* w, const std::uint8_t* const* rows) {
-    const __m512i bswap = _mm512_broadcast_i32x4(_mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3));
+    const __m512i bswap = word_bswap_mask();
     __m512i r[16];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) r[i] = _mm512_shuffle_epi8(_mm512_loadu_si512(rows[i]), bswap);
@@ -163,10 +168,8 @@ ESP_CBC_MB_TARGET void hmac16(IMB_JOB* const* jobs, std::uint32_t n) {
         const auto len = std::uint32_t(j.msg_len_to_hash_in_bytes);
         src[i] = j.src + j.hash_start_src_offset_in_bytes;
         states[i] = j.u.HMAC._hashed_auth_key_xor_ipad;
-        if (i >= n) {  // an idle lane: never active, reads lane 0's blocks
-            src[i] = src[0];
-            full[i] = full[0];
-            nb[i] = 0;
+        if (i >= n) {  // an idle lane: never active
+            full[i] = nb[i] = 0;
             continue;
         }
         // FIPS 180-4 5.1.1: 0x80, zeros, the bit length (of ipad block + message) at the end.
@@ -188,7 +191,8 @@ ESP_CBC_MB_TARGET void hmac16(IMB_JOB* const* jobs, std::uint32_t n) {
         const std::uint8_t* rows[lanes];
         __mmask16 active = 0;
         for (std::uint32_t i = 0; i < lanes; ++i) {
-            rows[i] = b < full[i] ? src[i] + 64 * b : tail[i < n ? i : 0] + 64 * std::min(b - std::min(b, full[i]), 1u);
+            // A lane done (or idle) reads lane 0's first tail block, never used.
+            rows[i] = b < full[i] ? src[i] + 64 * b : b < nb[i] ? tail[i] + 64 * (b - full[i]) : tail[0];
             active |= __mmask16(b < nb[i]) << i;
         }
         load_words(w, rows);
@@ -204,7 +208,7 @@ ESP_CBC_MB_TARGET void hmac16(IMB_JOB* const* jobs, std::uint32_t n) {
     load_states(s, states);
     compress(s, w, 0xffff);
     // sha256-128: the first four words, big-endian.
-    const __m512i bswap = _mm512_broadcast_i32x4(_mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3));
+    const __m512i bswap = word_bswap_mask();
     alignas(64) std::uint32_t out[4][lanes];
     for (int k = 0; k < 4; ++k) _mm512_store_si512(out[k], _mm512_shuffle_epi8(s[k], bswap));
     for (std::uint32_t i = 0; i < n; ++i) {

@@ -211,25 +211,19 @@ thread_local sync_batch t_deferred;  // encrypt_deferred's, until complete_defer
 
 enum class job_part : std::uint8_t { both, cipher, hash };
 
-constexpr auto identity = [] {
-    std::array<std::uint32_t, chunk> a{};
-    for (std::uint32_t i = 0; i < chunk; ++i) a[i] = i;
-    return a;
-}();
-
-// Jobs b.jobs[idx...] job by job through the manager's queue, with only the part not done yet:
-// a burst the library refused (it checks every job before running any) goes this way, so that
-// only the job it finds invalid fails.
-void run_sync_fallback(sync_batch& b, std::span<const std::uint32_t> idx, job_part part) {
-    for (const std::uint32_t i : idx) b.jobs[i].status = IMB_STATUS_BEING_PROCESSED;
-    auto fill = [&](IMB_JOB* job, std::size_t k) {
-        *job = b.jobs[idx[k]];
+// A burst the library refused (it checks every job before running any) goes job by job through
+// the manager's queue, with only the part not done yet, so that only the job it finds invalid
+// fails.
+void run_sync_fallback(sync_batch& b, std::uint32_t n, job_part part) {
+    for (std::uint32_t i = 0; i < n; ++i) b.jobs[i].status = IMB_STATUS_BEING_PROCESSED;
+    auto fill = [&](IMB_JOB* job, std::size_t i) {
+        *job = b.jobs[i];
         if (part == job_part::hash) job->cipher_mode = IMB_CIPHER_NULL;  // ciphertext already in place
         if (part == job_part::cipher) job->hash_alg = IMB_AUTH_NULL;    // ICV already computed
-        job->user_data = reinterpret_cast<void*>(std::uintptr_t(idx[k]));
+        job->user_data = reinterpret_cast<void*>(std::uintptr_t(i));
     };
     auto done = [&](IMB_JOB* job) { b.jobs[reinterpret_cast<std::uintptr_t>(job->user_data)].status = job->status; };
-    submit_jobs(b.m, std::uint32_t(idx.size()), fill, done);
+    submit_jobs(b.m, n, fill, done);
 }
 
 // The library's two bursts on b.jobs[0..n) (to encrypt, the cipher first; to decrypt, the
@@ -244,12 +238,11 @@ void run_bursts(sync_batch& b, std::uint32_t n) {
     const auto second = [&] {
         return enc ? IMB_SUBMIT_HASH_BURST(b.m, jobs, n, b.hash) : IMB_SUBMIT_CIPHER_BURST(b.m, jobs, n, IMB_CIPHER_CBC, b.dir, b.key);
     };
-    const auto all = std::span<const std::uint32_t>(identity.data(), n);
     if (first() != n) {
-        run_sync_fallback(b, all, job_part::both);
+        run_sync_fallback(b, n, job_part::both);
     } else if (second() != n) {
         // The first burst set every status to completed: the second part's run decides now.
-        run_sync_fallback(b, all, enc ? job_part::hash : job_part::cipher);
+        run_sync_fallback(b, n, enc ? job_part::hash : job_part::cipher);
     }
 }
 
