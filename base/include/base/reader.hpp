@@ -2,6 +2,7 @@
 // Bounds-checked big-endian reader over untrusted bytes (see STYLE.md "Untrusted bytes").
 // Every read either succeeds completely or marks the reader failed and returns zero/empty;
 // callers check ok() once after a group of reads. No raw indexing of wire data elsewhere.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -68,16 +69,43 @@ private:
 };
 
 // Big-endian stores/loads into a caller-checked destination (used by writers and the fast path
-// after the length has been validated once).
-inline void store_be16(std::uint8_t* p, std::uint16_t v) { p[0] = std::uint8_t(v >> 8); p[1] = std::uint8_t(v); }
+// after the length has been validated once). One unaligned access with a byte swap each: byte-
+// wise stores are not always merged by the compiler (between other stores that may alias) and a
+// wide load of bytes just stored that way stalls store forwarding.
+namespace detail {
+template <typename T> inline T to_be(T v) {
+    if constexpr (std::endian::native == std::endian::big) return v;
+    else if constexpr (sizeof(T) == 2) return T(__builtin_bswap16(v));
+    else if constexpr (sizeof(T) == 4) return T(__builtin_bswap32(v));
+    else return T(__builtin_bswap64(v));
+}
+} // namespace detail
+inline void store_be16(std::uint8_t* p, std::uint16_t v) {
+    v = detail::to_be(v);
+    std::memcpy(p, &v, 2);
+}
 inline void store_be32(std::uint8_t* p, std::uint32_t v) {
-    p[0] = std::uint8_t(v >> 24); p[1] = std::uint8_t(v >> 16); p[2] = std::uint8_t(v >> 8); p[3] = std::uint8_t(v);
+    v = detail::to_be(v);
+    std::memcpy(p, &v, 4);
 }
-inline void store_be64(std::uint8_t* p, std::uint64_t v) { store_be32(p, std::uint32_t(v >> 32)); store_be32(p + 4, std::uint32_t(v)); }
-inline std::uint16_t load_be16(const std::uint8_t* p) { return std::uint16_t((p[0] << 8) | p[1]); }
+inline void store_be64(std::uint8_t* p, std::uint64_t v) {
+    v = detail::to_be(v);
+    std::memcpy(p, &v, 8);
+}
+inline std::uint16_t load_be16(const std::uint8_t* p) {
+    std::uint16_t v;
+    std::memcpy(&v, p, 2);
+    return detail::to_be(v);
+}
 inline std::uint32_t load_be32(const std::uint8_t* p) {
-    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return detail::to_be(v);
 }
-inline std::uint64_t load_be64(const std::uint8_t* p) { return (std::uint64_t(load_be32(p)) << 32) | load_be32(p + 4); }
+inline std::uint64_t load_be64(const std::uint8_t* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return detail::to_be(v);
+}
 
 } // namespace base
