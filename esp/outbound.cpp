@@ -104,13 +104,15 @@ constexpr std::array<std::uint8_t, 16> pad_pattern{1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 void outbound_sa::impl::fire_lifetime() { detail::fire(cold.on_lifetime, life, spi, sa_direction::outbound, counters); }
 
 // Steps 1-4 for pkts into scratch slots [s.used, s.used + k); returns k (ok packets, whose
-// crypto ops are ready); the others have their result set already.
-std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
+// crypto ops are ready); the others have their result set already. One instance per framing
+// (AEAD or not, ESN, IPv6 outer, UDP encapsulation): the per-packet code has no branch on them.
+template <bool is_aead, bool is_esn, bool is_v6, bool has_udp>
+std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
     // SA fields as locals: the byte stores into packets may alias *this, so members read in the
     // loop would be reloaded after every one of them.
     const std::uint32_t hdr_len = hdr;
-    const std::uint32_t ip_h = ip_hdr, udp_h = udp_hdr, ivl = iv_len, icv_n = icv;
-    const bool is_aead = aead, is_esn = esn, is_v6 = v6;
+    constexpr std::uint32_t ip_h = is_v6 ? 40 : 20, udp_h = has_udp ? 8 : 0;
+    const std::uint32_t ivl = iv_len, icv_n = icv;
     const std::uint32_t df_always = df == df_policy::set ? 0x4000u : 0u;
     const std::uint32_t df_copied = df == df_policy::copy ? 0x4000u : 0u;
     const std::uint32_t spi_v = spi, base_sum = tmpl_sum;
@@ -149,19 +151,19 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         const std::uint32_t total = std::uint32_t(ip_h) + udp_h + esp_len;
 
         // Outer IP [+UDP] + SPI from the template; seq and IV overwrite what it copied beyond.
-        if (!is_v6) std::memcpy(out, t, 32);
+        if constexpr (!is_v6) std::memcpy(out, t, 32);
         else std::memcpy(out, t, 56);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
         crypto_op& op = s.ops[slot];
         op.data = inner;
         op.len = ct_len;
         op.ok = false;
-        if (is_aead) {
+        if constexpr (is_aead) {
             base::store_be64(iv, q.seq);
-            std::memcpy(op.iv.data(), iv, 8);
+            base::store_be64(op.iv.data(), q.seq);  // from the register: no reload of what was just stored
             // RFC 4106 5: AAD = SPI || [seq_hi ||] seq_lo. Without ESN that is the ESP header
             // itself, already in place; with ESN it is built in scratch.
-            if (is_esn) {
+            if constexpr (is_esn) {
                 std::uint8_t* a = s.aad[slot].data();
                 base::store_be32(a, spi_v);
                 base::store_be32(a + 4, std::uint32_t(q.seq >> 32));
@@ -176,7 +178,7 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
         } else {
             op.auth = esp;
             op.auth_len = 8 + ivl + ct_len;
-            if (is_esn) {
+            if constexpr (is_esn) {
                 // seq_hi sits where the ICV goes (authenticated, not sent): the tag is computed
                 // into scratch and copied over it afterwards.
                 base::store_be32(icvp, std::uint32_t(q.seq >> 32));
@@ -187,11 +189,11 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
             }
         }
 
-        if (udp_h) {
+        if constexpr (has_udp) {
             std::uint8_t* u = out + ip_h;
             base::store_be16(u + 4, std::uint16_t(8 + esp_len));  // ports from the template, checksum 0
         }
-        if (!is_v6) {
+        if constexpr (!is_v6) {
             // RFC 1071 incremental: template words + the per-packet ones (TOS, length, ID, DF).
             const std::uint16_t id = id_next++;
             const std::uint32_t frag = df_always | (q.df ? df_copied : 0u);
@@ -249,7 +251,7 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
     if (k == 0) return 0;
 
     // 3 for CBC: IVs for the whole burst (one iv_source call), into each packet and its op.
-    if (!is_aead) {
+    if constexpr (!is_aead) {
         std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
         ivs->fill({ivs_buf, k * iv_len});
         for (std::size_t j = 0; j < k; ++j) {
@@ -267,6 +269,22 @@ std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_r
 
     s.used += k;
     return k;
+}
+
+std::size_t outbound_sa::impl::encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s) {
+    using fn = std::size_t (impl::*)(std::span<pkt>, std::span<drop_reason>, encap_scratch&);
+    static constexpr fn variants[16] = {
+        &impl::encap_begin_t<false, false, false, false>, &impl::encap_begin_t<true, false, false, false>,
+        &impl::encap_begin_t<false, true, false, false>,  &impl::encap_begin_t<true, true, false, false>,
+        &impl::encap_begin_t<false, false, true, false>,  &impl::encap_begin_t<true, false, true, false>,
+        &impl::encap_begin_t<false, true, true, false>,   &impl::encap_begin_t<true, true, true, false>,
+        &impl::encap_begin_t<false, false, false, true>,  &impl::encap_begin_t<true, false, false, true>,
+        &impl::encap_begin_t<false, true, false, true>,   &impl::encap_begin_t<true, true, false, true>,
+        &impl::encap_begin_t<false, false, true, true>,   &impl::encap_begin_t<true, false, true, true>,
+        &impl::encap_begin_t<false, true, true, true>,    &impl::encap_begin_t<true, true, true, true>,
+    };
+    const unsigned v = unsigned(aead) | unsigned(esn) << 1 | unsigned(v6) << 2 | unsigned(udp_hdr != 0) << 3;
+    return (this->*variants[v])(pkts, results, s);
 }
 
 // Step 6 for slots [first, first + k) once their crypto ran; returns the ok count.

@@ -68,6 +68,8 @@ struct outbound_sa::impl : outbound_hot {
 
     std::size_t encap_chunk(std::span<pkt> pkts, std::span<drop_reason> results);
     std::size_t encap_begin(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s);
+    template <bool is_aead, bool is_esn, bool is_v6, bool has_udp>
+    std::size_t encap_begin_t(std::span<pkt> pkts, std::span<drop_reason> results, encap_scratch& s);
     std::size_t encap_finish(encap_scratch& s, std::size_t first, std::size_t k);
     void fire_lifetime();
 };
