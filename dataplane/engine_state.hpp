@@ -135,6 +135,10 @@ struct engine::state {
 };
 
 std::uint64_t now_ms();
+// The same clock (CLOCK_MONOTONIC, which steady_clock reads on Linux) as of the last tick: never
+// ahead of now_ms(), a few ms behind at most, and several times cheaper. The workers' per-round
+// clock (neighbour timers, last activity).
+std::uint64_t now_ms_coarse();
 // The worker owning an SA, by its SPI: stable across snapshots, spread by the SPI's low bits.
 inline unsigned sa_owner(std::uint32_t spi, std::size_t workers) {
     return workers <= 1 ? 0 : unsigned((spi ^ (spi >> 16)) % workers);

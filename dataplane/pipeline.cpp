@@ -91,14 +91,17 @@ void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
 
 // Sends on one TX queue, counting what went out and dropping what did not fit.
 void transmit(ctx& c, std::size_t port, std::uint16_t queue, rte_mbuf** pkts, std::uint16_t n) {
-    std::array<std::uint32_t, 2 * burst_size> len{};
-    for (std::uint16_t i = 0; i < n; ++i) len[i] = pkts[i]->pkt_len;
-    std::uint16_t sent = rte_eth_tx_burst(c.s.ports[port].id, queue, pkts, n);
+    // Bytes summed before the burst (a sent mbuf may be freed at once); the unsent ones, still
+    // ours, are taken back out.
     std::uint64_t bytes = 0;
-    for (std::uint16_t i = 0; i < sent; ++i) bytes += len[i];
+    for (std::uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+    std::uint16_t sent = rte_eth_tx_burst(c.s.ports[port].id, queue, pkts, n);
+    for (std::uint16_t i = sent; i < n; ++i) {
+        bytes -= pkts[i]->pkt_len;
+        drop_pkt(c, pkts[i], drop::tx_full);
+    }
     c.w.stats.ports[port].tx_packets.add(sent);
     c.w.stats.ports[port].tx_bytes.add(bytes);
-    for (std::uint16_t i = sent; i < n; ++i) drop_pkt(c, pkts[i], drop::tx_full);
 }
 
 // A worker without a TX queue of its own on this port hands its packets to worker 0.
@@ -151,14 +154,14 @@ void handoff(ctx& c, unsigned owner, rte_mbuf* m, const handoff_tag& tag) {
     b.pkts[b.n++] = m;
 }
 
-void tx_enqueue(ctx& c, std::size_t port, rte_mbuf* m) {
+[[gnu::always_inline]] inline void tx_enqueue(ctx& c, std::size_t port, rte_mbuf* m) {
     auto& b = c.w.tx[port];
     if (b.n == b.pkts.size()) flush_tx(c, port);
     b.pkts[b.n++] = m;
 }
 
 // m holds an IP packet; gives it an Ethernet header towards dst and queues it.
-void emit_l2(ctx& c, std::size_t port, rte_mbuf* m, const mac& dst) {
+[[gnu::always_inline]] inline void emit_l2(ctx& c, std::size_t port, rte_mbuf* m, const mac& dst) {
     auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, eth_hlen));
     if (!eth) return drop_pkt(c, m, drop::no_headroom);
     write_eth(eth, dst, c.s.ports[port].hw, ethertype_ipv4);
@@ -426,7 +429,7 @@ void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const m
     }
 }
 
-void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
+[[gnu::always_inline]] inline void forward_ttl(ctx& c, rte_mbuf* m, bool tunnel) {
     auto ip = data_of(m);
     decrement_ttl(ip.data());
     if (tunnel && c.s.cfg.mss_clamp && clamp_tcp_mss(ip, c.s.cfg.mss_clamp)) c.w.stats.mss_clamped.add();
@@ -523,6 +526,8 @@ void decap_stage(ctx& c, burst_lists& l) {
     base::uninit_array<std::uint32_t, burst_size> sa_of;
     std::array<bool, burst_size> done{};
     std::size_t n = 0;
+    // A burst mostly comes from one tunnel: the last SPI's SA is reused without a SAD probe.
+    std::uint32_t last_spi = 0, last_idx = 0;
     for (std::size_t i = 0; i < l.n_esp; ++i) {
         rte_mbuf* m = l.esp_in[i];
         // The SPI read on the way in, else the full outer parse (hand-overs, short packets);
@@ -545,10 +550,14 @@ void decap_stage(ctx& c, burst_lists& l) {
                 continue;
             }
         }
-        std::uint32_t idx = 0;
-        if (!c.t.find_inbound(spi, idx)) {
-            drop_pkt(c, m, drop::inbound_no_sa);
-            continue;
+        std::uint32_t idx = last_idx;
+        if (spi != last_spi) {
+            if (!c.t.find_inbound(spi, idx)) {
+                drop_pkt(c, m, drop::inbound_no_sa);
+                continue;
+            }
+            last_spi = spi;  // never 0: find_inbound finds no SA for SPI 0
+            last_idx = idx;
         }
         l.esp_in[n] = m;
         sa_of[n++] = idx;
@@ -640,11 +649,11 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     const auto& pr = c.s.ports[port];
     auto& ps = c.w.stats.ports[port];
     ps.rx_packets.add(n);
+    const bool public_side = pr.role == port_role::public_side;
     std::uint64_t rx_bytes = 0;
-    for (std::uint16_t i = 0; i < n; ++i) rx_bytes += pkts[i]->pkt_len;
-    ps.rx_bytes.add(rx_bytes);
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
+        rx_bytes += m->pkt_len;
         if (i + 1 < n) {
             // The next packet's first line, and the line before it, where an outbound ESP header
             // and the new Ethernet header will be written.
@@ -667,6 +676,12 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         if (!parse_ipv4(data_of(m), v, why)) { drop_pkt(c, m, why); continue; }
         if (m->data_len > v.total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v.total_len));
         if (is_local(c, v.dst)) {
+            // ESP to us on the public side, the bulk of inbound traffic, straight to the decap list
+            // with its SPI (what local_in would do for it).
+            if (v.proto == proto_esp && public_side && !v.fragment && l.n_esp < l.esp_in.size()) {
+                l.add_esp(m, v.total_len - v.ihl >= 8 ? base::load_be32(rte_pktmbuf_mtod(m, const std::uint8_t*) + v.ihl) : 0);
+                continue;
+            }
             mac from;
             std::memcpy(from.data(), eth + 6, 6);
             local_in(c, port, m, v, from, l);
@@ -680,6 +695,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         ipv4_flow_key(data_of(m), v, l.keys[l.n_transit]);
         l.transit[l.n_transit++] = m;
     }
+    ps.rx_bytes.add(rx_bytes);
     const bool outbound = pr.role == port_role::private_side;
     const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
     cls.classify(std::span<const spd::flow_key>(l.keys.data(), l.n_transit), std::span(l.verdicts.data(), l.n_transit));
@@ -762,7 +778,7 @@ void run_worker(engine::state& s, worker& w) {
     std::array<rte_mbuf*, burst_size> pkts{};
     const unsigned nworkers = unsigned(s.workers.size());
     while (!s.stopping.load(std::memory_order_relaxed)) {
-        ctx c{s, w, *s.tables_rcu->get(), now_ms(), nworkers};
+        ctx c{s, w, *s.tables_rcu->get(), now_ms_coarse(), nworkers};
         std::uint32_t got = 0;
         if (w.notes) got += drain_notes(c);
         for (std::size_t p = 0; p < s.ports.size(); ++p) {

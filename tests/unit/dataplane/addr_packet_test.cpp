@@ -78,8 +78,11 @@ TEST_CASE("packet: RFC 1071 checksum and the RFC 1624 TTL update agree with a fu
         auto p = ipv4_packet(std::uint8_t(rng()), rng(), rng(), {}, std::uint8_t(2 + rng() % 254),
                              std::uint16_t(rng() & 0x4000));
         CHECK(slow_checksum(p, 0, 20) == 0);
+        const std::uint8_t ttl = p[8], proto = p[9];
         decrement_ttl(p.data());
         CHECK(slow_checksum(p, 0, 20) == 0);
+        CHECK(p[8] == ttl - 1);
+        CHECK(p[9] == proto);
     }
 }
 

@@ -56,6 +56,28 @@ TEST_CASE("inet_checksum matches a byte-wise RFC 1071 sum for every length and s
     }
 }
 
+TEST_CASE("ipv4_header20_checksum_ok accepts exactly the 20-byte headers whose RFC 1071 sum checks") {
+    std::mt19937 rng(791);
+    int good = 0, bad = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::vector<std::uint8_t> h(20);
+        for (auto& x : h) x = std::uint8_t(rng());
+        if (i % 5 == 0) std::fill(h.begin(), h.end(), 0xff);  // carries everywhere
+        if (i % 5 == 1) std::fill(h.begin(), h.end(), 0x00);
+        if (i % 2 == 0) {  // a correct checksum, then sometimes one bit flipped
+            base::store_be16(&h[10], 0);
+            base::store_be16(&h[10], reference_checksum(h, 0));
+            if (i % 4 == 0) h[rng() % 20] ^= std::uint8_t(1u << (rng() % 8));
+        }
+        const bool expect = reference_checksum(h, 0) == 0;
+        INFO("header " << i);
+        REQUIRE(ipv4_header20_checksum_ok(h.data()) == expect);
+        (expect ? good : bad)++;
+    }
+    CHECK(good > 5000);
+    CHECK(bad > 5000);
+}
+
 TEST_CASE("ipv4_flow_key gives spd::extract_flow's key for every validated IPv4 packet") {
     std::mt19937 rng(4301);
     int with_ports = 0, without = 0;
