@@ -83,6 +83,12 @@ void from_pkt(rte_mbuf* m, const esp::pkt& p) {
 
 // Ours: a port address, a configured VIP or a run-time VIP of the snapshot.
 [[gnu::always_inline]] inline bool is_local(const ctx& c, ipv4 a) { return c.s.is_local(a) || c.t.is_vip(a); }
+// false: a is neither ours nor a port's subnet broadcast (one hash for both filters; nearly every
+// transit destination ends here).
+[[gnu::always_inline]] inline bool maybe_special(const ctx& c, ipv4 a) {
+    const unsigned slot = address_filter::slot(a);
+    return c.s.special.maybe_at(slot) || c.t.vip_filter.maybe_at(slot);
+}
 
 void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
     c.w.stats.drop_one(why);
@@ -271,8 +277,7 @@ struct output_cache {
     std::uint32_t mtu = 0;
 };
 
-void output_cached(ctx& c, rte_mbuf* m, ipv4 dst, output_cache& oc) {
-    if (oc.hw && dst == oc.dst && m->pkt_len <= oc.mtu) return emit_l2(c, oc.port, m, *oc.hw);
+void output_resolve(ctx& c, rte_mbuf* m, ipv4 dst, output_cache& oc) {
     if (auto nh = c.t.routes.lookup(dst)) {
         const auto mtu = c.s.ports[nh->port].mtu;
         const mac* hw = m->pkt_len <= mtu ? c.w.neigh.lookup(nh->port, nh->ip) : nullptr;
@@ -282,6 +287,12 @@ void output_cached(ctx& c, rte_mbuf* m, ipv4 dst, output_cache& oc) {
         }
     }
     output(c, m, dst);  // no route, too big or unresolved: the full path decides
+}
+
+// The cached destination inline, anything else through output_resolve.
+[[gnu::always_inline]] inline void output_cached(ctx& c, rte_mbuf* m, ipv4 dst, output_cache& oc) {
+    if (oc.hw && dst == oc.dst && m->pkt_len <= oc.mtu) return emit_l2(c, oc.port, m, *oc.hw);
+    output_resolve(c, m, dst, oc);
 }
 
 // Each worker has its own neighbour table: what one learns from ARP, the others are told.
@@ -348,7 +359,7 @@ struct burst_lists {
     }
 };
 
-void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l);
+[[gnu::always_inline]] inline void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l);
 
 // A packet we originate (ICMP error, echo reply to a tunnel peer): outbound SPD decides.
 void local_out(ctx& c, rte_mbuf* m, burst_lists& l) {
@@ -364,7 +375,7 @@ void local_out(ctx& c, rte_mbuf* m, burst_lists& l) {
     protect_or_forward(c, m, v, l);
 }
 
-void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l) {
+[[gnu::always_inline]] inline void protect_or_forward(ctx& c, rte_mbuf* m, const spd::verdict& v, burst_lists& l) {
     if (v.act == spd::action::discard) return drop_pkt(c, m, drop::policy_discard);
     if (v.sa_handle >= c.t.out_sas.size()) {
         if (c.t.no_sa_hit && v.policy < c.t.policies.size()) {
@@ -524,10 +535,10 @@ void decap_stage(ctx& c, burst_lists& l) {
     if (l.n_esp == 0) return;
     // Scratch arrays uninitialised like burst_lists: only the first n / k entries are read.
     base::uninit_array<std::uint32_t, burst_size> sa_of;
-    std::array<bool, burst_size> done{};
     std::size_t n = 0;
     // A burst mostly comes from one tunnel: the last SPI's SA is reused without a SAD probe.
     std::uint32_t last_spi = 0, last_idx = 0;
+    bool one_sa = true;
     for (std::size_t i = 0; i < l.n_esp; ++i) {
         rte_mbuf* m = l.esp_in[i];
         // The SPI read on the way in, else the full outer parse (hand-overs, short packets);
@@ -556,6 +567,7 @@ void decap_stage(ctx& c, burst_lists& l) {
                 drop_pkt(c, m, drop::inbound_no_sa);
                 continue;
             }
+            one_sa = one_sa && (n == 0 || idx == sa_of[0]);
             last_spi = spi;  // never 0: find_inbound finds no SA for SPI 0
             last_idx = idx;
         }
@@ -570,7 +582,17 @@ void decap_stage(ctx& c, burst_lists& l) {
     base::uninit_array<esp::pkt, burst_size> pk;
     base::uninit_array<esp::drop_reason, burst_size> res;
     std::size_t k = 0;
-    for (std::size_t first = 0; first < n; ++first) {
+    if (one_sa && n != 0) {  // the whole burst is one group, in order
+        const auto sa_index = sa_of[0];
+        for (; k < n; ++k) {
+            mb[k] = l.esp_in[k];
+            mb_sa[k] = sa_index;
+            pk[k] = to_pkt(mb[k]);
+        }
+        c.w.decap.add(*c.t.in_sas[sa_index].sa, std::span(pk.data(), k), std::span(res.data(), k));
+    }
+    std::array<bool, burst_size> done{};
+    for (std::size_t first = 0; first < n && !one_sa; ++first) {
         if (done[first]) continue;
         const auto sa_index = sa_of[first];
         const std::size_t group = k;
@@ -626,7 +648,8 @@ void decap_stage(ctx& c, burst_lists& l) {
         c.w.stats.decapsulated.add();
         if (!inner_ok[i]) { drop_pkt(c, m, inner_why[i]); continue; }  // inner IPv6: not forwarded yet
         const ipv4_view* v = &inner[i];
-        if (is_local(c, v->dst)) {
+        const bool special = maybe_special(c, v->dst);
+        if (special && is_local(c, v->dst)) {
             if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
                 c.w.stats.icmp_echo_answered.add();
                 local_out(c, m, l);
@@ -635,7 +658,7 @@ void decap_stage(ctx& c, burst_lists& l) {
             }
             continue;
         }
-        if (is_multicast_or_broadcast(v->dst) || c.s.is_directed_broadcast(v->dst)) { drop_pkt(c, m, drop::multicast); continue; }
+        if (is_multicast_or_broadcast(v->dst) || (special && c.s.is_directed_broadcast(v->dst))) { drop_pkt(c, m, drop::multicast); continue; }
         if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
         forward_ttl(c, m, true);
         output_cached(c, m, v->dst, oc);
@@ -675,7 +698,8 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         ipv4_view v;
         if (!parse_ipv4(data_of(m), v, why)) { drop_pkt(c, m, why); continue; }
         if (m->data_len > v.total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v.total_len));
-        if (is_local(c, v.dst)) {
+        const bool special = maybe_special(c, v.dst);
+        if (special && is_local(c, v.dst)) {
             // ESP to us on the public side, the bulk of inbound traffic, straight to the decap list
             // with its SPI (what local_in would do for it).
             if (v.proto == proto_esp && public_side && !v.fragment && l.n_esp < l.esp_in.size()) {
@@ -687,7 +711,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
             local_in(c, port, m, v, from, l);
             continue;
         }
-        if (is_multicast_or_broadcast(v.dst) || c.s.is_directed_broadcast(v.dst) || l2_broadcast) {
+        if (is_multicast_or_broadcast(v.dst) || (special && c.s.is_directed_broadcast(v.dst)) || l2_broadcast) {
             drop_pkt(c, m, drop::multicast);
             continue;
         }

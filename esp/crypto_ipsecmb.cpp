@@ -420,25 +420,32 @@ public:
     // direction, key size or hash); the caller runs it.
     void add_sync(sync_batch& b, IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) const {
         const auto key = IMB_KEY_SIZE_BYTES(_key_len);
-        for (auto& op : ops) {
+        const bool enc = dir == IMB_DIR_ENCRYPT;
+        for (std::size_t j = 0; j < ops.size();) {
+            // The batch's kind checked once per run of ops, not per op.
             if (b.n == chunk || (b.n != 0 && (b.m != m || b.dir != dir || b.key != key || b.hash != _hash))) run_sync(b);
             b.m = m;
             b.dir = dir;
             b.key = key;
             b.hash = _hash;
-            const std::uint32_t i = b.n++;
-            IMB_JOB* job = &b.jobs[i];
-            if (b.serial[i] != _serial || b.serial_dir[i] != dir) {
-                fill_job(job, op, dir, dir == IMB_DIR_ENCRYPT ? op.tag : b.tags[i].data());
-                b.serial[i] = _serial;
-                b.serial_dir[i] = dir;
-            } else {
-                fill_op_fields(job, op, dir == IMB_DIR_ENCRYPT ? op.tag : b.tags[i].data());
+            const std::size_t take = std::min<std::size_t>(ops.size() - j, chunk - b.n);
+            for (std::size_t t = 0; t < take; ++t) {
+                crypto_op& op = ops[j + t];
+                const std::uint32_t i = b.n++;
+                IMB_JOB* job = &b.jobs[i];
+                if (b.serial[i] != _serial || b.serial_dir[i] != dir) {
+                    fill_job(job, op, dir, enc ? op.tag : b.tags[i].data());
+                    b.serial[i] = _serial;
+                    b.serial_dir[i] = dir;
+                } else {
+                    fill_op_fields(job, op, enc ? op.tag : b.tags[i].data());
+                }
+                job->status = IMB_STATUS_BEING_PROCESSED;
+                op.ok = false;
+                b.ops[i] = &op;
+                b.icv[i] = _icv;
             }
-            job->status = IMB_STATUS_BEING_PROCESSED;
-            op.ok = false;
-            b.ops[i] = &op;
-            b.icv[i] = _icv;
+            j += take;
         }
     }
 

@@ -162,11 +162,16 @@ constexpr std::array<std::uint8_t, 32> pad_mask{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 // Padding check over [end - pad_len, end) (end = the pad length byte, pad_len <= avail).
 bool padding_ok(const std::uint8_t* end, std::uint32_t pad_len, std::uint32_t avail) {
     if (pad_len <= 16 && avail >= 16) {
-        std::uint64_t w[2], e[2], m[2];
-        std::memcpy(w, end - 16, 16);
-        std::memcpy(e, pad_expect.data() + pad_len, 16);
-        std::memcpy(m, pad_mask.data() + pad_len, 16);
-        return (((w[0] ^ e[0]) & m[0]) | ((w[1] ^ e[1]) & m[1])) == 0;
+        // Each 8-byte word loaded into a register of its own (memcpy into arrays went through
+        // the stack).
+        std::uint64_t w0, w1, e0, e1, m0, m1;
+        std::memcpy(&w0, end - 16, 8);
+        std::memcpy(&w1, end - 8, 8);
+        std::memcpy(&e0, pad_expect.data() + pad_len, 8);
+        std::memcpy(&e1, pad_expect.data() + pad_len + 8, 8);
+        std::memcpy(&m0, pad_mask.data() + pad_len, 8);
+        std::memcpy(&m1, pad_mask.data() + pad_len + 8, 8);
+        return (((w0 ^ e0) & m0) | ((w1 ^ e1) & m1)) == 0;
     }
     bool ok = true;
     const std::uint8_t* pad = end - pad_len;

@@ -45,7 +45,7 @@ struct inner_info {
 namespace {
 
 // The inner header fields encap needs, loaded directly after one length check per version.
-drop_reason parse_inner(const pkt& p, inner_info& info) {
+[[gnu::always_inline]] inline drop_reason parse_inner(const pkt& p, inner_info& info) {
     const std::uint8_t* d = p.data();
     const std::uint32_t n = p.data_len;
     if (n >= 8 && d[0] >> 4 == 4) {  // version/IHL, TOS, total length, ID, flags/fragment offset

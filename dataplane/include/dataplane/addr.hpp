@@ -55,10 +55,12 @@ inline bool is_multicast_or_broadcast(ipv4 a) { return a >= 0xe0000000u; }
 class address_filter {
 public:
     void add(ipv4 a) { _bits[slot(a) >> 6] |= std::uint64_t(1) << (slot(a) & 63); }
-    [[nodiscard]] bool maybe(ipv4 a) const { return (_bits[slot(a) >> 6] >> (slot(a) & 63)) & 1; }
+    [[nodiscard]] bool maybe(ipv4 a) const { return maybe_at(slot(a)); }
+    // For asking several filters about one address with the hash computed once.
+    [[nodiscard]] bool maybe_at(unsigned slot) const { return (_bits[slot >> 6] >> (slot & 63)) & 1; }
+    static unsigned slot(ipv4 a) { return (a ^ (a >> 8) ^ (a >> 16) ^ (a >> 24)) & 255; }
 
 private:
-    static unsigned slot(ipv4 a) { return (a ^ (a >> 8) ^ (a >> 16) ^ (a >> 24)) & 255; }
     std::array<std::uint64_t, 4> _bits{};
 };
 
