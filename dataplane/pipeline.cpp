@@ -127,7 +127,7 @@ void flush_tx(ctx& c, std::size_t port) {
 // Worker 0: what the other workers queued for ports with fewer TX queues than workers.
 std::uint32_t drain_tx_funnels(ctx& c) {
     std::uint32_t got = 0;
-    std::array<rte_mbuf*, 2 * burst_size> pkts{};
+    base::uninit_array<rte_mbuf*, 2 * burst_size> pkts;  // per round: not zeroed, only [0, n) read
     for (std::size_t p = 0; p < c.s.ports.size(); ++p) {
         auto* ring = c.s.ports[p].tx_funnel;
         if (!ring) continue;
@@ -303,7 +303,7 @@ void tell_other_workers(ctx& c, std::size_t port, ipv4 ip, const mac& hw, bool c
 }
 
 std::uint32_t drain_notes(ctx& c) {
-    std::array<neighbor_note, 16> notes{};
+    base::uninit_array<neighbor_note, 16> notes;  // per round: not zeroed, only [0, n) read
     auto n = rte_ring_dequeue_burst_elem(c.w.notes, notes.data(), sizeof(neighbor_note), unsigned(notes.size()), nullptr);
     for (unsigned i = 0; i < n; ++i) {
         const auto& nn = notes[i];
@@ -487,6 +487,9 @@ void encap_flush(ctx& c, encap_queue& q) {
 
 void encap_stage(ctx& c, burst_lists& l) {
     auto& q = c.w.encap;
+    // A burst mostly goes to one SA: then it is one group in order, without the grouping scan.
+    bool one_sa = true;
+    for (std::size_t i = 1; i < l.n_enc; ++i) one_sa &= l.enc_sa[i] == l.enc_sa[0];
     std::array<bool, burst_size> done{};
     for (std::size_t first = 0; first < l.n_enc; ++first) {
         if (done[first]) continue;
@@ -502,8 +505,10 @@ void encap_stage(ctx& c, burst_lists& l) {
             ++q.n;
         };
         for (std::size_t i = first; i < l.n_enc; ++i) {
-            if (done[i] || l.enc_sa[i] != sa_index) continue;
-            done[i] = true;
+            if (!one_sa) {
+                if (done[i] || l.enc_sa[i] != sa_index) continue;
+                done[i] = true;
+            }
             rte_mbuf* m = l.enc[i];
             if (!nh) { drop_pkt(c, m, drop::no_route); continue; }
             // Every packet here was validated on its way (process_burst, decap, a hand-over from a
@@ -526,6 +531,7 @@ void encap_stage(ctx& c, burst_lists& l) {
             for (std::size_t j = 0; j < n; ++j) add(frags[j]);
         }
         encap_close_group(c, q);
+        if (one_sa) break;  // the inner loop took every packet
     }
     if (q.n) encap_flush(c, q);
 }
@@ -740,7 +746,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
 
 // Packets other workers handed to this one because it owns their SA.
 std::uint32_t drain_handoff(ctx& c) {
-    std::array<rte_mbuf*, burst_size> pkts{};
+    base::uninit_array<rte_mbuf*, burst_size> pkts;  // only [0, n) read
     auto n = rte_ring_dequeue_burst(c.w.handoff, reinterpret_cast<void**>(pkts.data()), burst_size, nullptr);
     if (n == 0) return 0;
     // Neighbour notes sent before these packets were handed over are visible now (the ring
@@ -777,7 +783,7 @@ std::uint32_t drain_handoff(ctx& c) {
 }
 
 void drain_inject(ctx& c) {
-    std::array<rte_mbuf*, burst_size> pkts{};
+    base::uninit_array<rte_mbuf*, burst_size> pkts;  // only [0, n) read
     unsigned n = rte_ring_dequeue_burst(c.s.inject, reinterpret_cast<void**>(pkts.data()), burst_size, nullptr);
     for (unsigned i = 0; i < n; ++i) {
         drop why;
