@@ -26,14 +26,7 @@ inline void ipv4_flow_key(std::span<const std::uint8_t> ip, const ipv4_view& v, 
     k.sport = 0;
     k.dport = 0;
     // Ports from an unfragmented packet or a first fragment (offset 0, MF may be set) whose
-    // transport header holds them (RFC 4301 4.4.1.1: otherwise OPAQUE). parse_ipv4 already read
-    // them for an unfragmented TCP/UDP packet (the common case), a subset of these.
-    if (v.has_ports) {
-        k.ports_known = true;
-        k.sport = v.sport;
-        k.dport = v.dport;
-        return;
-    }
+    // transport header holds them (RFC 4301 4.4.1.1: otherwise OPAQUE).
     const bool offset_zero = (base::load_be16(p + 6) & 0x1fff) == 0;
     if (offset_zero && spd::has_ports(v.proto) && v.total_len - v.ihl >= 4) {
         k.ports_known = true;

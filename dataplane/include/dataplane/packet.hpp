@@ -73,9 +73,8 @@ struct ipv4_view {
     bool fragment = false;          // MF set or offset non-zero
     ipv4 src = 0;
     ipv4 dst = 0;
-    std::uint16_t sport = 0;        // TCP/UDP ports when present in this (first) fragment
-    std::uint16_t dport = 0;
-    bool has_ports = false;
+    // No ports here: only a classified packet needs them, and ipv4_flow_key reads them then
+    // (most packets to us are ESP, whose parse would not use them).
 };
 // RFC 1071 Internet checksum of b, plus `seed` (a partial sum of 16-bit big-endian words, e.g.
 // a pseudo-header). The one's complement sum does not depend on byte order (RFC 1071 2.(B)):
@@ -171,9 +170,6 @@ inline void decrement_ttl(std::uint8_t* ip) {
     v.dst = base::load_be32(p + 16);
     v.df = (frag & 0x4000) != 0;
     v.fragment = (frag & 0x3fff) != 0;
-    v.has_ports = !v.fragment && (v.proto == proto_tcp || v.proto == proto_udp) && v.total_len - v.ihl >= 4;
-    v.sport = v.has_ports ? base::load_be16(p + v.ihl) : std::uint16_t(0);
-    v.dport = v.has_ports ? base::load_be16(p + v.ihl + 2) : std::uint16_t(0);
     why = drop::count_;
     return true;
 }

@@ -1,6 +1,7 @@
 // Addresses and the L2/L3 header helpers of the pipeline, checked against independently
 // computed values (RFC 1071 checksum from scratch, RFC 1624 incremental update).
 #include <dataplane/addr.hpp>
+#include <dataplane/flow_key.hpp>
 #include <dataplane/packet.hpp>
 
 #include <base/reader.hpp>
@@ -94,9 +95,11 @@ TEST_CASE("packet: IPv4 validation rejects what the wire may bring") {
     CHECK(v->ihl == 20);
     CHECK(v->df);
     CHECK_FALSE(v->fragment);
-    CHECK(v->has_ports);
-    CHECK(v->sport == 0x1234);
-    CHECK(v->dport == 53);
+    spd::flow_key k;
+    ipv4_flow_key(p, *v, k);
+    CHECK(k.ports_known);
+    CHECK(k.sport == 0x1234);
+    CHECK(k.dport == 53);
 
     auto bad = p;
     bad[10] ^= 1;  // checksum
@@ -117,7 +120,10 @@ TEST_CASE("packet: IPv4 validation rejects what the wire may bring") {
     v = parse_ipv4(frag, why);
     REQUIRE(v);
     CHECK(v->fragment);
-    CHECK_FALSE(v->has_ports);
+    spd::flow_key fk;
+    ipv4_flow_key(frag, *v, fk);
+    CHECK(fk.ports_known);  // a first fragment (offset 0, MF) carries the ports (RFC 4301 4.4.1.1)
+    CHECK(fk.sport == 0x0102);
 }
 
 TEST_CASE("packet: ICMP echo request becomes the reply in place (RFC 792)") {
