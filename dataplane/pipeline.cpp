@@ -543,6 +543,7 @@ void decap_stage(ctx& c, burst_lists& l) {
     base::uninit_array<std::uint32_t, burst_size> sa_of;
     std::size_t n = 0;
     // A burst mostly comes from one tunnel: the last SPI's SA is reused without a SAD probe.
+    bool have_last = false;
     std::uint32_t last_spi = 0, last_idx = 0;
     bool one_sa = true;
     for (std::size_t i = 0; i < l.n_esp; ++i) {
@@ -568,13 +569,14 @@ void decap_stage(ctx& c, burst_lists& l) {
             }
         }
         std::uint32_t idx = last_idx;
-        if (spi != last_spi) {
+        if (!have_last || spi != last_spi) {
             if (!c.t.find_inbound(spi, idx)) {
                 drop_pkt(c, m, drop::inbound_no_sa);
                 continue;
             }
             one_sa = one_sa && (n == 0 || idx == sa_of[0]);
-            last_spi = spi;  // never 0: find_inbound finds no SA for SPI 0
+            have_last = true;
+            last_spi = spi;
             last_idx = idx;
         }
         l.esp_in[n] = m;

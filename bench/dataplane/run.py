@@ -248,6 +248,9 @@ def main():
     ap.add_argument("--compare", choices=["secgw"], help="ipsecd against DPDK's ipsec-secgw example (see secgw.py)")
     ap.add_argument("--reps", type=int, default=3, help="--compare: alternating runs per case (median)")
     ap.add_argument("--secgw-lib", action="store_true", help="--compare: run ipsec-secgw with -l (librte_ipsec path)")
+    ap.add_argument("--shared-lcore", action="store_true",
+                    help="--compare: both engines at once on the one lcore, measured over the same interval "
+                         "(a ratio steady on a noisy machine; each rate is half an engine's)")
     a = ap.parse_args()
     if a.compare:
         import secgw  # pylint: disable=import-outside-toplevel

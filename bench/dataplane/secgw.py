@@ -22,6 +22,10 @@
    through run.run_engine (its config, unchanged); its own events / run_ms is a cross-check. The
    two alternate --reps times, the first one swapping each repetition; printed are the medians,
    their ratio and the median of the per-repetition ratios (each from two back-to-back runs).
+6. --shared-lcore: instead of alternating, each repetition starts secgw, then ipsecd on the same
+   lcore; the kernel time-slices the two pollers (half the core each) and both windows cover the
+   same interval (run_shared). The machine's phases then slow both alike: the ratio is steady to
+   about 2% where back-to-back runs move by up to 40%. The rates printed are half an engine's.
 """
 import json
 import os
@@ -249,6 +253,44 @@ def run_ours(dp, ipsecd, tmp, direction, alg, frame, seconds, lcore, pcap):
     return res.get("window"), own, drops
 
 
+def run_shared(binary, ipsecd, tmp, pcap, direction, alg, frame, seconds, lcore, lib, dp):
+    """--shared-lcore: secgw and ipsecd on the same lcore at once, time-sliced by the kernel (both
+    poll without sleeping, so each gets half the core). Both windows cover the same interval, so
+    a phase of the machine (other tenants, frequency) slows both alike: their ratio is the ratio of
+    work per packet, steady to about 2% here where back-to-back runs move by up to 40%. The rates
+    are each half of what the engine does alone. Returns (ours, secgw) Mpps and our drops."""
+    p = secgw_process(binary, tmp, pcap, direction, alg, lcore, lib, dp)
+    res = {}
+    try:
+        p.wait_traffic()
+        th = threading.Thread(target=lambda: res.update(own=dp.run_engine(
+            ipsecd, tmp, direction, alg, frame, True, seconds + 4.0, lcore, pcap=pcap)), daemon=True)
+        th.start()
+        sock = telemetry_path(f"dpbench{os.getpid()}")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                ready = port_stats(sock, 1)["opackets"] > 0
+            except (OSError, ValueError, KeyError):
+                ready = False
+            if not ready:
+                time.sleep(0.1)
+                continue
+            time.sleep(1.0)  # warm-up
+            a0, b0 = sample(sock), sample(p.sock)
+            time.sleep(seconds)
+            a1, b1 = sample(sock), sample(p.sock)
+            res["ours"] = (a1[1] - a0[1]) / (a1[0] - a0[0]) / 1e6
+            res["secgw"] = (b1[1] - b0[1]) / (b1[0] - b0[0]) / 1e6
+            break
+        th.join(timeout=seconds + 30)
+    finally:
+        p.stop()
+    if "ours" not in res:
+        sys.exit("--shared-lcore: ipsecd sent nothing within 30 s")
+    return res["ours"], res["secgw"], res.get("own", (0.0, {}))[1]
+
+
 def verify_secgw(binary, tmp, pcap, direction, alg, frame, lcore, lib, dp):
     """A short run into a tx_pcap: the first frames out of secgw must be right (see 4. above)."""
     out_pcap = os.path.join(tmp, "secgw-verify.pcap")
@@ -292,8 +334,9 @@ def compare(a, dp):
         sys.exit(f"{ipsecd} is missing: build it (cmake --build BUILD --target ipsecd) or pass --build")
     binary = build_secgw(dp.ROOT)
     mode = "librte_ipsec path (-l)" if a.secgw_lib else "legacy path (its default)"
+    runs = "runs sharing the lcore at once (rates are half an engine's)" if a.shared_lcore else "alternating runs"
     print(f"# ipsecd {ipsecd} vs ipsec-secgw {pkg_version('dpdk-doc')} {mode}, crypto_aesni_mb; lcore {a.lcore}, "
-          f"{a.seconds:g} s per run, {a.reps} alternating runs, medians", flush=True)
+          f"{a.seconds:g} s per run, {a.reps} {runs}, medians", flush=True)
     print(f"# start: {machine_note()}", flush=True)
     print(f"{'dir':4} {'alg':4} {'frame':>5} {'ours':>8} {'secgw':>8} {'ratio':>6} {'pairs':>6}  "
           "(Mpps medians, their ratio, median of the per-repetition ratios; runs ours | secgw)", flush=True)
@@ -305,7 +348,14 @@ def compare(a, dp):
                     dp.make_pcap(pcap, d, alg, size, True)
                     verify_secgw(binary, tmp, pcap, d, alg, size, a.lcore, a.secgw_lib, dp)
                     ours, theirs, notes = [], [], []
-                    for rep in range(a.reps):
+                    for rep in range(a.reps if a.shared_lcore else 0):
+                        o, t, drops = run_shared(binary, ipsecd, tmp, pcap, d, alg, size, a.seconds, a.lcore,
+                                                 a.secgw_lib, dp)
+                        ours.append(o)
+                        theirs.append(t)
+                        if drops:
+                            notes.append(f"ours drops {drops}")
+                    for rep in range(0 if a.shared_lcore else a.reps):
                         for who in (("ours", "secgw") if rep % 2 == 0 else ("secgw", "ours")):
                             if who == "ours":
                                 w, own, drops = run_ours(dp, ipsecd, tmp, d, alg, size, a.seconds, a.lcore, pcap)

@@ -179,7 +179,9 @@ def inbound(ipsecd, tmp, gcm, natt):
     seq0 = sa.encrypt(good[0], seq_num=0)
     other = natt_fixed(scapy_sa(0x9999, PEER, LOCAL, gcm, natt)).encrypt(good[0], seq_num=1)
     ping_us = sa.encrypt(IP(src="10.2.0.7", dst="10.1.0.1") / ICMP(id=77, seq=5) / Raw(b"gw ping"), seq_num=12)
-    pub_in = [frame(p) for p in enc]
+    # First in the burst: SPI 0 (reserved, RFC 4303 2.1), no SA, before any SA of the burst is known.
+    spi0 = IP(src=PEER, dst=LOCAL, proto=50) / Raw(b"\x00\x00\x00\x00\x00\x00\x00\x01" + b"\x22" * 40)
+    pub_in = [frame(spi0)] + [frame(p) for p in enc]
     pub_in += [frame(IP(bytes(tampered))), frame(enc[0]), frame(wrong_sel), frame(seq0), frame(other), frame(ping_us)]
     pub_in += [
         frame(IP(src="10.2.0.7", dst="10.1.0.5") / UDP(sport=5000, dport=4000) / Raw(b"plaintext")),
@@ -210,7 +212,7 @@ def inbound(ipsecd, tmp, gcm, natt):
 
     ev, dr, ed = c["events"], nonzero(c["drops"]), nonzero(c["esp_drops"])
     check(ev["decapsulated"] == len(good) + 1 and ev["icmp_echo_answered"] == 1 and ev["encapsulated"] == 1, f"events {ev}")
-    check(dr == {"inbound_esp_error": 4, "inbound_no_sa": 1, "inbound_policy_mismatch": 1, "inbound_unprotected": 1,
+    check(dr == {"inbound_esp_error": 4, "inbound_no_sa": 2, "inbound_policy_mismatch": 1, "inbound_unprotected": 1,
                  "no_ike": 2, "not_for_us": 1}, f"drops {dr}")
     check(ed == {"icv": 1, "replay": 2, "runt": 1}, f"esp drops {ed}")
     check(c["sas"]["in7"]["drops"] == {"icv": 1, "replay": 2, "runt": 1} or
