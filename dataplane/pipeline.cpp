@@ -81,6 +81,12 @@ void from_pkt(rte_mbuf* m, const esp::pkt& p) {
     m->pkt_len = p.data_len;
 }
 
+// The SPI of an ESP packet (ip: its validated IPv4 header); 0 when too short to hold one, which
+// decap_stage then locates and counts.
+[[gnu::always_inline]] inline std::uint32_t esp_spi(const std::uint8_t* ip, const ipv4_view& v) {
+    return std::size_t(v.total_len - v.ihl) >= 8u ? base::load_be32(ip + v.ihl) : 0;
+}
+
 // Ours: a port address, a configured VIP or a run-time VIP of the snapshot.
 [[gnu::always_inline]] inline bool is_local(const ctx& c, ipv4 a) { return c.s.is_local(a) || c.t.is_vip(a); }
 // false: a is neither ours nor a port's subnet broadcast (one hash for both filters; nearly every
@@ -432,7 +438,7 @@ void local_in(ctx& c, std::size_t port, rte_mbuf* m, const ipv4_view& v, const m
     case proto_esp:
         if (v.fragment) return drop_pkt(c, m, drop::ipv4_fragment);
         if (public_side && l.n_esp < l.esp_in.size()) {
-            l.add_esp(m, std::size_t(v.total_len - v.ihl) >= 8u ? base::load_be32(ip.data() + v.ihl) : 0);
+            l.add_esp(m, esp_spi(ip.data(), v));
             return;
         }
         return drop_pkt(c, m, drop::local_unhandled);
@@ -590,23 +596,16 @@ void decap_stage(ctx& c, burst_lists& l) {
     base::uninit_array<esp::pkt, burst_size> pk;
     base::uninit_array<esp::drop_reason, burst_size> res;
     std::size_t k = 0;
-    if (one_sa && n != 0) {  // the whole burst is one group, in order
-        const auto sa_index = sa_of[0];
-        for (; k < n; ++k) {
-            mb[k] = l.esp_in[k];
-            mb_sa[k] = sa_index;
-            pk[k] = to_pkt(mb[k]);
-        }
-        c.w.decap.add(*c.t.in_sas[sa_index].sa, std::span(pk.data(), k), std::span(res.data(), k));
-    }
     std::array<bool, burst_size> done{};
-    for (std::size_t first = 0; first < n && !one_sa; ++first) {
+    for (std::size_t first = 0; first < n; ++first) {
         if (done[first]) continue;
         const auto sa_index = sa_of[first];
         const std::size_t group = k;
         for (std::size_t i = first; i < n; ++i) {
-            if (done[i] || sa_of[i] != sa_index) continue;
-            done[i] = true;
+            if (!one_sa) {  // one SA: the whole burst is the group, in order
+                if (done[i] || sa_of[i] != sa_index) continue;
+                done[i] = true;
+            }
             mb[k] = l.esp_in[i];
             mb_sa[k] = sa_index;
             pk[k] = to_pkt(mb[k]);
@@ -614,6 +613,7 @@ void decap_stage(ctx& c, burst_lists& l) {
         }
         c.w.decap.add(*c.t.in_sas[sa_index].sa, std::span(pk.data() + group, k - group),
                       std::span(res.data() + group, k - group));
+        if (one_sa) break;
     }
     c.w.decap.run();
 
@@ -711,7 +711,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
             // ESP to us on the public side, the bulk of inbound traffic, straight to the decap list
             // with its SPI (what local_in would do for it).
             if (v.proto == proto_esp && public_side && !v.fragment && l.n_esp < l.esp_in.size()) {
-                l.add_esp(m, v.total_len - v.ihl >= 8 ? base::load_be32(rte_pktmbuf_mtod(m, const std::uint8_t*) + v.ihl) : 0);
+                l.add_esp(m, esp_spi(rte_pktmbuf_mtod(m, const std::uint8_t*), v));
                 continue;
             }
             mac from;

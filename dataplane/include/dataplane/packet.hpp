@@ -112,8 +112,8 @@ inline std::uint16_t inet_checksum(std::span<const std::uint8_t> b, std::uint32_
     return std::uint16_t(~total);
 }
 void set_ipv4_checksum(std::uint8_t* ip, std::size_t ihl);
-// The option-less header's checksum (nearly every packet), as inet_checksum(h, 20) == 0 with the
-// five words loaded at once instead of a loop.
+// The option-less header's checksum (nearly every packet), as inet_checksum(h, 20) == 0 without
+// the loop.
 inline bool ipv4_header20_checksum_ok(const std::uint8_t* h) {
     // Two 8-byte words and one 4-byte word, each loaded straight into a register (a memcpy into
     // an array went through the stack), summed as 32-bit halves.
@@ -161,7 +161,7 @@ inline void decrement_ttl(std::uint8_t* ip) {
     v.ihl = std::uint8_t((p[0] & 15) * 4);
     v.total_len = base::load_be16(p + 2);
     if (v.ihl < 20 || v.total_len < v.ihl || v.total_len > l3.size()) return false;
-    // The option-less header (nearly all) summed with its length known, five loads unrolled.
+    // The option-less header (nearly all) summed with its length known, without the loop.
     if (v.ihl == 20 ? !ipv4_header20_checksum_ok(p) : inet_checksum(l3.first(v.ihl)) != 0) return false;
     const std::uint16_t frag = base::load_be16(p + 6);
     v.ttl = p[8];
