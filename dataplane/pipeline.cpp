@@ -350,8 +350,9 @@ void handle_arp(ctx& c, std::size_t port, rte_mbuf* m, std::span<const std::uint
 // first n_* entries are ever read.
 struct burst_lists {
     base::uninit_array<rte_mbuf*, burst_size> transit;
-    base::uninit_array<spd::flow_key, burst_size> keys;
-    base::uninit_array<spd::verdict, burst_size> verdicts;
+    base::uninit_array<spd::flow_key, burst_size> keys;        // [0, key_runs::n): see key_runs
+    base::uninit_array<spd::verdict, burst_size> verdicts;     // one per key
+    base::uninit_array<std::uint8_t, burst_size> key_of;       // transit packet -> its key
     std::size_t n_transit = 0;
     base::uninit_array<rte_mbuf*, burst_size> enc;
     base::uninit_array<std::uint32_t, burst_size> enc_sa;
@@ -619,6 +620,8 @@ void decap_stage(ctx& c, burst_lists& l) {
 
     base::uninit_array<spd::flow_key, burst_size> keys;
     base::uninit_array<spd::verdict, burst_size> verdicts;
+    base::uninit_array<std::uint8_t, burst_size> key_of;
+    key_runs runs(keys.data(), c.t.spd_in->uses_ports());
     base::uninit_array<ipv4_view, burst_size> inner;
     base::uninit_array<bool, burst_size> inner_ok;
     base::uninit_array<drop, burst_size> inner_why;
@@ -635,21 +638,23 @@ void decap_stage(ctx& c, burst_lists& l) {
         drop why;
         inner_ok[good] = parse_ipv4(data_of(mb[i]), inner[good], why);
         if (inner_ok[good]) {
-            ipv4_flow_key(data_of(mb[i]), inner[good], keys[good]);
-        } else if (spd::extract_flow(data_of(mb[i]), keys[good]) != spd::extract_status::ok) {
+            key_of[good] = runs.add_v4(data_of(mb[i]), inner[good]);
+        } else if (spd::extract_flow(data_of(mb[i]), keys[runs.n]) != spd::extract_status::ok) {
             drop_pkt(c, mb[i], drop::inbound_policy_mismatch);
             continue;
         } else {
+            key_of[good] = runs.add_built();
             inner_why[good] = why;
         }
         mb_sa[good] = mb_sa[i];
         mb[good++] = mb[i];
     }
     output_cache oc;
-    c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), good), std::span(verdicts.data(), good));
+    c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), runs.n), std::span(verdicts.data(), runs.n));
     for (std::size_t i = 0; i < good; ++i) {
         rte_mbuf* m = mb[i];
-        if (verdicts[i].act != spd::action::protect || verdicts[i].sa_handle != c.t.in_sas[mb_sa[i]].policy_tag) {
+        const spd::verdict& vd = verdicts[key_of[i]];
+        if (vd.act != spd::action::protect || vd.sa_handle != c.t.in_sas[mb_sa[i]].policy_tag) {
             drop_pkt(c, m, drop::inbound_policy_mismatch);
             continue;
         }
@@ -681,6 +686,9 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     auto& ps = c.w.stats.ports[port];
     ps.rx_packets.add(n);
     const bool public_side = pr.role == port_role::public_side;
+    const bool outbound = pr.role == port_role::private_side;
+    const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
+    key_runs runs(l.keys.data(), cls.uses_ports());
     std::uint64_t rx_bytes = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -724,17 +732,15 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
             continue;
         }
         if (v.ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
-        ipv4_flow_key(data_of(m), v, l.keys[l.n_transit]);
+        l.key_of[l.n_transit] = runs.add_v4(data_of(m), v);
         l.transit[l.n_transit++] = m;
     }
     ps.rx_bytes.add(rx_bytes);
-    const bool outbound = pr.role == port_role::private_side;
-    const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
-    cls.classify(std::span<const spd::flow_key>(l.keys.data(), l.n_transit), std::span(l.verdicts.data(), l.n_transit));
+    cls.classify(std::span<const spd::flow_key>(l.keys.data(), runs.n), std::span(l.verdicts.data(), runs.n));
     output_cache oc;
     for (std::size_t i = 0; i < l.n_transit; ++i) {
         rte_mbuf* m = l.transit[i];
-        const auto& v = l.verdicts[i];
+        const auto& v = l.verdicts[l.key_of[i]];
         if (v.act == spd::action::bypass) {
             forward_bypass(c, m, oc);
             continue;

@@ -106,6 +106,7 @@ struct classifier::tables {
     std::vector<verdict> by_rank;   // one per rank, then the fallback (index ranks)
     u32 ranks = 0;
     verdict fallback;
+    bool uses_ports = false;
     classifier_stats stats;
 };
 
@@ -479,6 +480,7 @@ classifier::classifier(std::span<const policy> policies, direction dir, action d
         t->by_rank.push_back(verdict{order[rank], p.act == action::protect ? p.sa_handle : no_sa, p.act});
         const std::pair<u64, u64> proto = p.proto ? std::pair<u64, u64>{*p.proto, *p.proto} : std::pair<u64, u64>{0, 255};
         const auto sp = port_dim(p.sport), dp = port_dim(p.dport);
+        t->uses_ports = t->uses_ports || !p.sport.is_any() || !p.dport.is_any();
         auto family_list = [](const std::vector<ip_prefix>& l, ip_family f) {
             std::vector<const ip_prefix*> out;
             if (l.empty()) { out.push_back(nullptr); return out; }  // any
@@ -537,6 +539,7 @@ classifier::classifier(classifier&&) noexcept = default;
 classifier& classifier::operator=(classifier&&) noexcept = default;
 
 const classifier_stats& classifier::stats() const { return _t->stats; }
+bool classifier::uses_ports() const noexcept { return _t->uses_ports; }
 
 namespace {
 inline u32 load32(const std::uint8_t* b) { return (u32(b[0]) << 24) | (u32(b[1]) << 16) | (u32(b[2]) << 8) | b[3]; }

@@ -58,6 +58,11 @@ public:
     void classify(std::span<const flow_key> in, std::span<verdict> out) const noexcept;
     verdict classify(const flow_key& k) const noexcept;
 
+    // False when no policy of the direction has a port selector: then a flow's verdict depends
+    // on its family, addresses and protocol only, and packets that agree on those share it
+    // (the data plane classifies such runs of a burst once).
+    bool uses_ports() const noexcept;
+
     const classifier_stats& stats() const;
 
     struct tables;

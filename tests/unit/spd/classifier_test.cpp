@@ -55,6 +55,23 @@ TEST_CASE("equal priority: the policy added first wins", "[spd][classifier]") {
     CHECK(classify_both(ps, flow("10.1.2.3", "192.0.2.1")).name == "second");
 }
 
+TEST_CASE("uses_ports: only a port selector of the classifier's own direction counts", "[spd][classifier]") {
+    std::vector<policy> ps{pol("cidrs", 1, {"10.1.0.0/16"}, {"10.2.0.0/16"}, action::protect, 1),
+                           pol("icmp", 2, {}, {}, action::discard)};
+    ps[1].proto = proto_icmp;
+    CHECK_FALSE(classifier(ps, direction::out, action::bypass).uses_ports());
+    CHECK_FALSE(classifier({}, direction::out, action::bypass).uses_ports());
+    ps.push_back(pol("ssh", 3, {}, {}, action::bypass));
+    ps.back().dport = *port_range::parse("22");
+    CHECK(classifier(ps, direction::out, action::bypass).uses_ports());
+    ps.back().dir = direction::in;
+    CHECK_FALSE(classifier(ps, direction::out, action::bypass).uses_ports());
+    CHECK(classifier(ps, direction::in, action::bypass).uses_ports());
+    ps.back().dport = {};
+    ps.back().sport = *port_range::parse("1000-2000");
+    CHECK(classifier(ps, direction::in, action::bypass).uses_ports());
+}
+
 TEST_CASE("default action applies when nothing matches, and is configurable", "[spd][classifier]") {
     std::vector<policy> ps{pol("p", 1, {"10.1.0.0/16"}, {}, action::protect, 3)};
     auto o = classify_both(ps, flow("172.16.0.1", "10.1.0.1"));
