@@ -689,6 +689,9 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     const bool outbound = pr.role == port_role::private_side;
     const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
     key_runs runs(l.keys.data(), cls.uses_ports());
+    // The last destination found to be ours: a burst of ESP to one address asks is_local once.
+    bool have_local = false;
+    ipv4 last_local = 0;
     std::uint64_t rx_bytes = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -715,7 +718,9 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         if (!parse_ipv4(data_of(m), v, why)) { drop_pkt(c, m, why); continue; }
         if (m->data_len > v.total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v.total_len));
         const bool special = maybe_special(c, v.dst);
-        if (special && is_local(c, v.dst)) {
+        if (special && ((have_local && v.dst == last_local) || is_local(c, v.dst))) {
+            have_local = true;
+            last_local = v.dst;
             // ESP to us on the public side, the bulk of inbound traffic, straight to the decap list
             // with its SPI (what local_in would do for it).
             if (v.proto == proto_esp && public_side && !v.fragment && l.n_esp < l.esp_in.size()) {

@@ -64,30 +64,35 @@ ESP_CBC_MB_TARGET inline void sha_round(__m512i a, __m512i b, __m512i c, __m512i
     h = _mm512_add_epi32(t1, _mm512_add_epi32(s0, maj));
 }
 
-// K[t] + W[t], computing W[t] into w[t % 16] for t >= 16 (FIPS 180-4 6.2.2 step 1).
-ESP_CBC_MB_TARGET inline __m512i kw(__m512i* w, int t) {
+// K[t] + W[t], computing W[t] into w[t % 16] for t >= 16 (FIPS 180-4 6.2.2 step 1). k is
+// k256 behind a compiler barrier: K[t] is then added as a broadcast memory operand (a load-port
+// micro-op) instead of an immediate moved to a general register and broadcast from there, a
+// vector-port micro-op on the ports the rounds saturate.
+ESP_CBC_MB_TARGET inline __m512i kw(__m512i* w, const std::uint32_t* k, int t) {
     if (t >= 16) {
         const __m512i x15 = w[(t - 15) & 15], x2 = w[(t - 2) & 15];
         const __m512i s0 = _mm512_ternarylogic_epi32(ror<7>(x15), ror<18>(x15), _mm512_srli_epi32(x15, 3), 0x96);
         const __m512i s1 = _mm512_ternarylogic_epi32(ror<17>(x2), ror<19>(x2), _mm512_srli_epi32(x2, 10), 0x96);
         w[t & 15] = _mm512_add_epi32(_mm512_add_epi32(w[t & 15], w[(t - 7) & 15]), _mm512_add_epi32(s0, s1));
     }
-    return _mm512_add_epi32(w[t & 15], _mm512_set1_epi32(int(k256[t])));
+    return _mm512_add_epi32(w[t & 15], _mm512_set1_epi32(int(k[t])));
 }
 
 // One block on sixteen lanes: s (the eight state words) += compression of w, in lanes `active`.
 ESP_CBC_MB_TARGET void compress(__m512i* s, __m512i* w, __mmask16 active) {
     __m512i a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+    const std::uint32_t* k = k256;
+    __asm__("" : "+r"(k));
 #pragma GCC unroll 8
     for (int t = 0; t < 64; t += 8) {
-        sha_round(a, b, c, d, e, f, g, h, kw(w, t));
-        sha_round(h, a, b, c, d, e, f, g, kw(w, t + 1));
-        sha_round(g, h, a, b, c, d, e, f, kw(w, t + 2));
-        sha_round(f, g, h, a, b, c, d, e, kw(w, t + 3));
-        sha_round(e, f, g, h, a, b, c, d, kw(w, t + 4));
-        sha_round(d, e, f, g, h, a, b, c, kw(w, t + 5));
-        sha_round(c, d, e, f, g, h, a, b, kw(w, t + 6));
-        sha_round(b, c, d, e, f, g, h, a, kw(w, t + 7));
+        sha_round(a, b, c, d, e, f, g, h, kw(w, k, t));
+        sha_round(h, a, b, c, d, e, f, g, kw(w, k, t + 1));
+        sha_round(g, h, a, b, c, d, e, f, kw(w, k, t + 2));
+        sha_round(f, g, h, a, b, c, d, e, kw(w, k, t + 3));
+        sha_round(e, f, g, h, a, b, c, d, kw(w, k, t + 4));
+        sha_round(d, e, f, g, h, a, b, c, kw(w, k, t + 5));
+        sha_round(c, d, e, f, g, h, a, b, kw(w, k, t + 6));
+        sha_round(b, c, d, e, f, g, h, a, kw(w, k, t + 7));
     }
     s[0] = _mm512_mask_add_epi32(s[0], active, s[0], a);
     s[1] = _mm512_mask_add_epi32(s[1], active, s[1], b);

@@ -30,14 +30,18 @@ bool cpu_supported();
 // blocks, HMAC-SHA-256 with a 16-byte tag (RFC 4868 sha256-128) over at most max_hash_len
 // bytes, nothing empty or missing. Whatever the library would refuse (it checks every job) is
 // left to it, so that a job fails or succeeds the same on either path.
-inline bool eligible(const IMB_JOB& j) {
-    return j.cipher_mode == IMB_CIPHER_CBC && j.hash_alg == IMB_AUTH_HMAC_SHA_256 &&
-           j.auth_tag_output_len_in_bytes == 16 && j.msg_len_to_hash_in_bytes != 0 &&
-           j.msg_len_to_hash_in_bytes <= max_hash_len && j.msg_len_to_cipher_in_bytes != 0 &&
-           j.msg_len_to_cipher_in_bytes % 16 == 0 && j.iv_len_in_bytes == 16 && j.src && j.dst && j.iv &&
-           j.enc_keys && j.dec_keys && j.auth_tag_output && j.u.HMAC._hashed_auth_key_xor_ipad &&
-           j.u.HMAC._hashed_auth_key_xor_opad;
+// In two parts for a caller that refills only a job's per-message fields: the ones an SA
+// fixes (checked once when they are written) and the ones every message sets.
+inline bool sa_fields_eligible(const IMB_JOB& j) {
+    return j.hash_alg == IMB_AUTH_HMAC_SHA_256 && j.auth_tag_output_len_in_bytes == 16 && j.iv_len_in_bytes == 16 &&
+           j.enc_keys && j.dec_keys && j.u.HMAC._hashed_auth_key_xor_ipad && j.u.HMAC._hashed_auth_key_xor_opad;
 }
+inline bool message_fields_eligible(const IMB_JOB& j) {
+    return j.cipher_mode == IMB_CIPHER_CBC && j.msg_len_to_hash_in_bytes != 0 &&
+           j.msg_len_to_hash_in_bytes <= max_hash_len && j.msg_len_to_cipher_in_bytes != 0 &&
+           j.msg_len_to_cipher_in_bytes % 16 == 0 && j.src && j.dst && j.iv && j.auth_tag_output;
+}
+inline bool eligible(const IMB_JOB& j) { return sa_fields_eligible(j) && message_fields_eligible(j); }
 
 // Runs the eligible jobs *jobs[0..n) (all of one direction and key size: 16, 24 or 32 bytes): encrypt = CBC
 // then HMAC over the ciphertext, decrypt = HMAC then CBC; the tag goes to auth_tag_output (the

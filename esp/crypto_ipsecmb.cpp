@@ -199,6 +199,7 @@ struct sync_batch {
     // per-SA fields were written for: the same again skips rewriting them.
     std::array<std::uint64_t, chunk> serial;
     std::array<IMB_CIPHER_DIRECTION, chunk> serial_dir;
+    std::array<bool, chunk> sa_ok;  // cbc_mb::sa_fields_eligible of the job as last fully filled
     std::uint32_t n;
     IMB_MGR* m;
     IMB_CIPHER_DIRECTION dir;
@@ -255,7 +256,7 @@ void run_sync_mb(sync_batch& b, std::uint32_t n) {
     base::uninit_array<std::uint32_t, chunk> slow;
     std::uint32_t nf = 0, ns = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
-        if (cbc_mb::eligible(b.jobs[i])) fast[nf++] = &b.jobs[i];
+        if (b.sa_ok[i] && cbc_mb::message_fields_eligible(b.jobs[i])) fast[nf++] = &b.jobs[i];
         else slow[ns++] = i;
     }
     if (nf != 0) cbc_mb::run(fast.data(), nf, b.dir, std::uint32_t(b.key));
@@ -437,6 +438,7 @@ public:
                     fill_job(job, op, dir, enc ? op.tag : b.tags[i].data());
                     b.serial[i] = _serial;
                     b.serial_dir[i] = dir;
+                    b.sa_ok[i] = cbc_mb::sa_fields_eligible(*job);
                 } else {
                     fill_op_fields(job, op, enc ? op.tag : b.tags[i].data());
                 }
