@@ -48,6 +48,7 @@ struct port_rt {
 struct tx_buffer {
     std::array<rte_mbuf*, 2 * burst_size> pkts{};
     std::uint16_t n = 0;
+    std::uint64_t bytes = 0;  // TX queues: their pkt_len sum, added as they are queued
 };
 
 // A packet handed to the worker that owns its SA (each SA has one owning lcore: sequence

@@ -101,12 +101,10 @@ void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
     rte_pktmbuf_free(m);
 }
 
-// Sends on one TX queue, counting what went out and dropping what did not fit.
-void transmit(ctx& c, std::size_t port, std::uint16_t queue, rte_mbuf** pkts, std::uint16_t n) {
-    // Bytes summed before the burst (a sent mbuf may be freed at once); the unsent ones, still
-    // ours, are taken back out.
-    std::uint64_t bytes = 0;
-    for (std::uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+// Sends on one TX queue, counting what went out and dropping what did not fit. bytes: the
+// pkt_len sum of pkts, taken before the burst (a sent mbuf may be freed at once); the unsent
+// ones, still ours, are taken back out.
+void transmit(ctx& c, std::size_t port, std::uint16_t queue, rte_mbuf** pkts, std::uint16_t n, std::uint64_t bytes) {
     std::uint16_t sent = rte_eth_tx_burst(c.s.ports[port].id, queue, pkts, n);
     for (std::uint16_t i = sent; i < n; ++i) {
         bytes -= pkts[i]->pkt_len;
@@ -122,12 +120,13 @@ void flush_tx(ctx& c, std::size_t port) {
     if (b.n == 0) return;
     const auto& pr = c.s.ports[port];
     if (c.w.id < pr.tx_queues) {
-        transmit(c, port, std::uint16_t(c.w.id), b.pkts.data(), b.n);
+        transmit(c, port, std::uint16_t(c.w.id), b.pkts.data(), b.n, b.bytes);
     } else {
         auto k = rte_ring_enqueue_burst(pr.tx_funnel, reinterpret_cast<void**>(b.pkts.data()), b.n, nullptr);
         for (std::uint16_t i = std::uint16_t(k); i < b.n; ++i) drop_pkt(c, b.pkts[i], drop::tx_full);
     }
     b.n = 0;
+    b.bytes = 0;
 }
 
 // Worker 0: what the other workers queued for ports with fewer TX queues than workers.
@@ -140,7 +139,9 @@ std::uint32_t drain_tx_funnels(ctx& c) {
         auto n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts.data()), unsigned(pkts.size()), nullptr);
         if (n == 0) continue;
         got += n;
-        transmit(c, p, 0, pkts.data(), std::uint16_t(n));
+        std::uint64_t bytes = 0;
+        for (unsigned i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
+        transmit(c, p, 0, pkts.data(), std::uint16_t(n), bytes);
     }
     return got;
 }
@@ -170,6 +171,7 @@ void handoff(ctx& c, unsigned owner, rte_mbuf* m, const handoff_tag& tag) {
     auto& b = c.w.tx[port];
     if (b.n == b.pkts.size()) flush_tx(c, port);
     b.pkts[b.n++] = m;
+    b.bytes += m->pkt_len;
 }
 
 // m holds an IP packet; gives it an Ethernet header towards dst and queues it.
@@ -548,6 +550,7 @@ void decap_stage(ctx& c, burst_lists& l) {
     if (l.n_esp == 0) return;
     // Scratch arrays uninitialised like burst_lists: only the first n / k entries are read.
     base::uninit_array<std::uint32_t, burst_size> sa_of;
+    base::uninit_array<esp::pkt, burst_size> pk;
     std::size_t n = 0;
     // A burst mostly comes from one tunnel: the last SPI's SA is reused without a SAD probe.
     bool have_last = false;
@@ -587,34 +590,41 @@ void decap_stage(ctx& c, burst_lists& l) {
             last_idx = idx;
         }
         l.esp_in[n] = m;
+        pk[n] = to_pkt(m);
         sa_of[n++] = idx;
     }
     // Grouped by SA, every group into the worker's esp::decap_batch: the burst's packets of all
     // SAs share one multi-buffer crypto pass (a burst spread over many tunnels would otherwise
-    // flush the manager once per SA with its lanes nearly empty).
-    base::uninit_array<rte_mbuf*, burst_size> mb;
-    base::uninit_array<std::uint32_t, burst_size> mb_sa;
-    base::uninit_array<esp::pkt, burst_size> pk;
+    // flush the manager once per SA with its lanes nearly empty). One SA (the usual burst): one
+    // group, in arrival order, as the loop above left it. mb / mb_sa: the packets in group order.
+    base::uninit_array<rte_mbuf*, burst_size> grouped;
+    base::uninit_array<std::uint32_t, burst_size> grouped_sa;
     base::uninit_array<esp::drop_reason, burst_size> res;
-    std::size_t k = 0;
-    std::array<bool, burst_size> done{};
-    for (std::size_t first = 0; first < n; ++first) {
-        if (done[first]) continue;
-        const auto sa_index = sa_of[first];
-        const std::size_t group = k;
-        for (std::size_t i = first; i < n; ++i) {
-            if (!one_sa) {  // one SA: the whole burst is the group, in order
+    rte_mbuf** mb = l.esp_in.data();
+    std::uint32_t* mb_sa = sa_of.data();
+    const std::size_t k = n;
+    if (one_sa) {
+        if (n != 0) c.w.decap.add(*c.t.in_sas[sa_of[0]].sa, std::span(pk.data(), n), std::span(res.data(), n));
+    } else {
+        mb = grouped.data();
+        mb_sa = grouped_sa.data();
+        std::size_t g = 0;
+        std::array<bool, burst_size> done{};
+        for (std::size_t first = 0; first < n; ++first) {
+            if (done[first]) continue;
+            const auto sa_index = sa_of[first];
+            const std::size_t group = g;
+            for (std::size_t i = first; i < n; ++i) {
                 if (done[i] || sa_of[i] != sa_index) continue;
                 done[i] = true;
+                mb[g] = l.esp_in[i];
+                mb_sa[g] = sa_index;
+                pk[g] = to_pkt(mb[g]);  // over the arrival-order views: rebuilt from the mbufs
+                ++g;
             }
-            mb[k] = l.esp_in[i];
-            mb_sa[k] = sa_index;
-            pk[k] = to_pkt(mb[k]);
-            ++k;
+            c.w.decap.add(*c.t.in_sas[sa_index].sa, std::span(pk.data() + group, g - group),
+                          std::span(res.data() + group, g - group));
         }
-        c.w.decap.add(*c.t.in_sas[sa_index].sa, std::span(pk.data() + group, k - group),
-                      std::span(res.data() + group, k - group));
-        if (one_sa) break;
     }
     c.w.decap.run();
 
@@ -871,6 +881,7 @@ void drain_worker(engine::state& s, worker& w) {
     for (auto& b : w.tx) {
         for (std::uint16_t i = 0; i < b.n; ++i) rte_pktmbuf_free(b.pkts[i]);
         b.n = 0;
+        b.bytes = 0;
     }
     w.neigh.drain([](rte_mbuf* m) { rte_pktmbuf_free(m); });
     (void)s;
