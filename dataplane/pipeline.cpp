@@ -96,6 +96,19 @@ void from_pkt(rte_mbuf* m, const esp::pkt& p) {
     return c.s.special.maybe_at(slot) || c.t.vip_filter.maybe_at(slot);
 }
 
+// The last destination a check found to be ours, or plain unicast transit: a burst's packets
+// mostly go to one address, which is then checked once (what is ours and which addresses are
+// broadcasts only change between rounds, with the snapshot).
+struct dst_memo {
+    bool set = false;
+    ipv4 dst = 0;
+    [[nodiscard]] bool hit(ipv4 a) const { return set && a == dst; }
+    void remember(ipv4 a) {
+        set = true;
+        dst = a;
+    }
+};
+
 void drop_pkt(ctx& c, rte_mbuf* m, drop why) {
     c.w.stats.drop_one(why);
     rte_pktmbuf_free(m);
@@ -660,6 +673,7 @@ void decap_stage(ctx& c, burst_lists& l) {
         mb[good++] = mb[i];
     }
     output_cache oc;
+    dst_memo transit;
     c.t.spd_in->classify(std::span<const spd::flow_key>(keys.data(), runs.n), std::span(verdicts.data(), runs.n));
     for (std::size_t i = 0; i < good; ++i) {
         rte_mbuf* m = mb[i];
@@ -671,17 +685,20 @@ void decap_stage(ctx& c, burst_lists& l) {
         c.w.stats.decapsulated.add();
         if (!inner_ok[i]) { drop_pkt(c, m, inner_why[i]); continue; }  // inner IPv6: not forwarded yet
         const ipv4_view* v = &inner[i];
-        const bool special = maybe_special(c, v->dst);
-        if (special && is_local(c, v->dst)) {
-            if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
-                c.w.stats.icmp_echo_answered.add();
-                local_out(c, m, l);
-            } else {
-                drop_pkt(c, m, drop::local_unhandled);
+        if (!transit.hit(v->dst)) {
+            const bool special = maybe_special(c, v->dst);
+            if (special && is_local(c, v->dst)) {
+                if (v->proto == proto_icmp && !v->fragment && icmp_echo_to_reply(data_of(m), v->dst)) {
+                    c.w.stats.icmp_echo_answered.add();
+                    local_out(c, m, l);
+                } else {
+                    drop_pkt(c, m, drop::local_unhandled);
+                }
+                continue;
             }
-            continue;
+            if (is_multicast_or_broadcast(v->dst) || (special && c.s.is_directed_broadcast(v->dst))) { drop_pkt(c, m, drop::multicast); continue; }
+            transit.remember(v->dst);
         }
-        if (is_multicast_or_broadcast(v->dst) || (special && c.s.is_directed_broadcast(v->dst))) { drop_pkt(c, m, drop::multicast); continue; }
         if (v->ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
         forward_ttl(c, m, true);
         output_cached(c, m, v->dst, oc);
@@ -699,9 +716,7 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
     const bool outbound = pr.role == port_role::private_side;
     const auto& cls = outbound ? *c.t.spd_out : *c.t.spd_in;
     key_runs runs(l.keys.data(), cls.uses_ports());
-    // The last destination found to be ours: a burst of ESP to one address asks is_local once.
-    bool have_local = false;
-    ipv4 last_local = 0;
+    dst_memo local, transit;
     std::uint64_t rx_bytes = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -727,25 +742,28 @@ void process_burst(ctx& c, std::size_t port, rte_mbuf** pkts, std::uint16_t n) {
         ipv4_view v;
         if (!parse_ipv4(data_of(m), v, why)) { drop_pkt(c, m, why); continue; }
         if (m->data_len > v.total_len) rte_pktmbuf_trim(m, std::uint16_t(m->data_len - v.total_len));
-        const bool special = maybe_special(c, v.dst);
-        if (special && ((have_local && v.dst == last_local) || is_local(c, v.dst))) {
-            have_local = true;
-            last_local = v.dst;
-            // ESP to us on the public side, the bulk of inbound traffic, straight to the decap list
-            // with its SPI (what local_in would do for it).
-            if (v.proto == proto_esp && public_side && !v.fragment && l.n_esp < l.esp_in.size()) {
-                l.add_esp(m, esp_spi(rte_pktmbuf_mtod(m, const std::uint8_t*), v));
+        if (!transit.hit(v.dst)) {
+            bool special = false;
+            if (local.hit(v.dst) || ((special = maybe_special(c, v.dst)) && is_local(c, v.dst))) {
+                local.remember(v.dst);
+                // ESP to us on the public side, the bulk of inbound traffic, straight to the decap
+                // list with its SPI (what local_in would do for it).
+                if (v.proto == proto_esp && public_side && !v.fragment && l.n_esp < l.esp_in.size()) {
+                    l.add_esp(m, esp_spi(rte_pktmbuf_mtod(m, const std::uint8_t*), v));
+                    continue;
+                }
+                mac from;
+                std::memcpy(from.data(), eth + 6, 6);
+                local_in(c, port, m, v, from, l);
                 continue;
             }
-            mac from;
-            std::memcpy(from.data(), eth + 6, 6);
-            local_in(c, port, m, v, from, l);
-            continue;
+            if (is_multicast_or_broadcast(v.dst) || (special && c.s.is_directed_broadcast(v.dst))) {
+                drop_pkt(c, m, drop::multicast);
+                continue;
+            }
+            transit.remember(v.dst);
         }
-        if (is_multicast_or_broadcast(v.dst) || (special && c.s.is_directed_broadcast(v.dst)) || l2_broadcast) {
-            drop_pkt(c, m, drop::multicast);
-            continue;
-        }
+        if (l2_broadcast) { drop_pkt(c, m, drop::multicast); continue; }
         if (v.ttl <= 1) { drop_pkt(c, m, drop::ttl_exceeded); continue; }
         l.key_of[l.n_transit] = runs.add_v4(data_of(m), v);
         l.transit[l.n_transit++] = m;
