@@ -430,23 +430,29 @@ public:
             b.key = key;
             b.hash = _hash;
             const std::size_t take = std::min<std::size_t>(ops.size() - j, chunk - b.n);
-            for (std::size_t t = 0; t < take; ++t) {
+            // Members and the batch count in locals: the job stores may alias them (the status
+            // is an int-sized enum), which would reload them after every store.
+            const std::uint64_t serial = _serial;
+            const std::uint32_t icv = _icv;
+            const IMB_CIPHER_MODE mode = _mode;
+            std::uint32_t i = b.n;
+            for (std::size_t t = 0; t < take; ++t, ++i) {
                 crypto_op& op = ops[j + t];
-                const std::uint32_t i = b.n++;
                 IMB_JOB* job = &b.jobs[i];
-                if (b.serial[i] != _serial || b.serial_dir[i] != dir) {
+                if (b.serial[i] != serial || b.serial_dir[i] != dir) {
                     fill_job(job, op, dir, enc ? op.tag : b.tags[i].data());
-                    b.serial[i] = _serial;
+                    b.serial[i] = serial;
                     b.serial_dir[i] = dir;
                     b.sa_ok[i] = cbc_mb::sa_fields_eligible(*job);
                 } else {
-                    fill_op_fields(job, op, enc ? op.tag : b.tags[i].data());
+                    fill_op_fields(job, op, enc ? op.tag : b.tags[i].data(), mode);
                 }
                 job->status = IMB_STATUS_BEING_PROCESSED;
                 op.ok = false;
                 b.ops[i] = &op;
-                b.icv[i] = _icv;
+                b.icv[i] = icv;
             }
+            b.n = i;
             j += take;
         }
     }
@@ -507,11 +513,11 @@ private:
     // AES-CBC with an HMAC: the suites the cipher and hash burst API covers (not 3DES).
     [[nodiscard]] bool sync_capable() const { return _mode == IMB_CIPHER_CBC && _hash != IMB_AUTH_NULL; }
 
-    // The fields of a job that change from op to op.
-    void fill_op_fields(IMB_JOB* job, crypto_op& op, std::uint8_t* tag_out) const {
+    // The fields of a job that change from op to op (mode: the context's _mode).
+    static void fill_op_fields(IMB_JOB* job, crypto_op& op, std::uint8_t* tag_out, IMB_CIPHER_MODE mode) {
         // An empty cipher region (pure HMAC) is not a valid CBC job; ESP never produces one,
         // but the primitive stays total.
-        job->cipher_mode = op.len == 0 ? IMB_CIPHER_NULL : _mode;
+        job->cipher_mode = op.len == 0 ? IMB_CIPHER_NULL : mode;
         job->auth_tag_output = tag_out;
         job->msg_len_to_cipher_in_bytes = op.len;
         job->iv = op.iv.data();
