@@ -26,12 +26,12 @@ constexpr std::uint32_t lanes = 16;  // messages per pass (run() takes any numbe
 // The CPU has AVX-512 F/BW/VL and VAES (and the OS saves the registers): gcm_mb::cpu_supported.
 bool cpu_supported();
 
-// True when run() takes the job: AES-CBC (any key size; key_bytes is the batch's) over whole
-// blocks, HMAC-SHA-256 with a 16-byte tag (RFC 4868 sha256-128) over at most max_hash_len
-// bytes, nothing empty or missing. Whatever the library would refuse (it checks every job) is
-// left to it, so that a job fails or succeeds the same on either path.
-// In two parts for a caller that refills only a job's per-message fields: the ones an SA
-// fixes (checked once when they are written) and the ones every message sets.
+// run() takes a job when both of these hold: AES-CBC (any key size; key_bytes is the batch's)
+// over whole blocks, HMAC-SHA-256 with a 16-byte tag (RFC 4868 sha256-128) over at most
+// max_hash_len bytes, nothing empty or missing. Whatever the library would refuse (it checks
+// every job) is left to it, so that a job fails or succeeds the same on either path. Two parts
+// for a caller that refills only a job's per-message fields: the fields an SA fixes (checked
+// once when they are written) and the ones every message sets.
 inline bool sa_fields_eligible(const IMB_JOB& j) {
     return j.hash_alg == IMB_AUTH_HMAC_SHA_256 && j.auth_tag_output_len_in_bytes == 16 && j.iv_len_in_bytes == 16 &&
            j.enc_keys && j.dec_keys && j.u.HMAC._hashed_auth_key_xor_ipad && j.u.HMAC._hashed_auth_key_xor_opad;
@@ -41,12 +41,11 @@ inline bool message_fields_eligible(const IMB_JOB& j) {
            j.msg_len_to_hash_in_bytes <= max_hash_len && j.msg_len_to_cipher_in_bytes != 0 &&
            j.msg_len_to_cipher_in_bytes % 16 == 0 && j.src && j.dst && j.iv && j.auth_tag_output;
 }
-inline bool eligible(const IMB_JOB& j) { return sa_fields_eligible(j) && message_fields_eligible(j); }
 
-// Runs the eligible jobs *jobs[0..n) (all of one direction and key size: 16, 24 or 32 bytes): encrypt = CBC
-// then HMAC over the ciphertext, decrypt = HMAC then CBC; the tag goes to auth_tag_output (the
-// caller compares it when decrypting); status becomes IMB_STATUS_COMPLETED. Needs
-// cpu_supported().
+// Runs the jobs *jobs[0..n) that both checks above accept (all of one direction and key size:
+// 16, 24 or 32 bytes): encrypt = CBC then HMAC over the ciphertext, decrypt = HMAC then CBC; the
+// tag goes to auth_tag_output (the caller compares it when decrypting); status becomes
+// IMB_STATUS_COMPLETED. Needs cpu_supported().
 void run(IMB_JOB* const* jobs, std::uint32_t n, IMB_CIPHER_DIRECTION dir, std::uint32_t key_bytes);
 
 } // namespace esp::detail::cbc_mb
