@@ -1,5 +1,6 @@
 // Backend selection and the CBC IV generator.
 #include "crypto_backends.hpp"
+#include "ctr_mb.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -52,38 +53,72 @@ namespace {
 
 // AES-256-CTR keystream as a CSPRNG (NIST SP 800-90A CTR_DRBG without derivation function, in
 // spirit): key and initial counter from RAND_bytes, rekeyed well before the counter could wrap.
-// CBC IVs must be unpredictable to an attacker (RFC 3602 3), not merely unique.
+// CBC IVs must be unpredictable to an attacker (RFC 3602 3), not merely unique. On AVX-512 +
+// VAES the keystream comes from ctr_mb, elsewhere from OpenSSL; either way a request takes
+// whole blocks and drops what a last partial block leaves over, so both give the same bytes.
 class ctr_iv_source final : public iv_source {
 public:
-    ctr_iv_source() { rekey(); }
+    explicit ctr_iv_source(bool vector) : _vector(vector && detail::ctr_mb::cpu_supported()) { rekey(); }
+    ctr_iv_source(std::span<const std::uint8_t, 32> key, std::span<const std::uint8_t, 16> counter, bool vector)
+        : _vector(vector && detail::ctr_mb::cpu_supported()) {
+        set_key(key.data(), counter.data());
+    }
+    ~ctr_iv_source() override { OPENSSL_cleanse(_ctr.data(), _ctr.size()); }
+
     void fill(std::span<std::uint8_t> out) override {
         if (_produced > (std::uint64_t(1) << 36)) rekey();  // 64 GiB of IVs per key
+        _produced += out.size();
+        if (_vector) return detail::ctr_mb::keystream(_key, _ctr.data(), out.data(), out.size());
         std::memset(out.data(), 0, out.size());
+        const std::size_t whole = out.size() & ~std::size_t(15), part = out.size() - whole;
+        std::array<std::uint8_t, 16> last{};
         int n = 0;
-        if (!_ctx || EVP_EncryptUpdate(_ctx.get(), out.data(), &n, out.data(), int(out.size())) != 1) {
+        if (!_ctx || EVP_EncryptUpdate(_ctx.get(), out.data(), &n, out.data(), int(whole)) != 1 ||
+            (part != 0 && EVP_EncryptUpdate(_ctx.get(), last.data(), &n, last.data(), 16) != 1)) {
             // Never emit predictable IVs: fall back to the system DRBG directly.
             RAND_bytes(out.data(), int(out.size()));
+            return;
         }
-        _produced += out.size();
+        std::memcpy(out.data() + whole, last.data(), part);
+        OPENSSL_cleanse(last.data(), last.size());
     }
 
 private:
     struct ctx_free { void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); } };
     void rekey() {
         std::array<std::uint8_t, 48> seed;
-        _ctx.reset(EVP_CIPHER_CTX_new());
-        if (!_ctx || RAND_bytes(seed.data(), int(seed.size())) != 1 ||
-            EVP_EncryptInit_ex(_ctx.get(), EVP_aes_256_ctr(), nullptr, seed.data(), seed.data() + 32) != 1)
-            _ctx.reset();
+        if (RAND_bytes(seed.data(), int(seed.size())) != 1) {
+            _ctx.reset();  // every fill then takes RAND_bytes
+            _vector = false;
+        } else {
+            set_key(seed.data(), seed.data() + 32);
+        }
         OPENSSL_cleanse(seed.data(), seed.size());
-        _produced = 0;
     }
+    void set_key(const std::uint8_t* key, const std::uint8_t* counter) {
+        _produced = 0;
+        if (_vector) {
+            _key.expand(key);
+            std::memcpy(_ctr.data(), counter, 16);
+            return;
+        }
+        _ctx.reset(EVP_CIPHER_CTX_new());
+        if (_ctx && EVP_EncryptInit_ex(_ctx.get(), EVP_aes_256_ctr(), nullptr, key, counter) != 1) _ctx.reset();
+    }
+    bool _vector;
+    detail::ctr_mb::key256 _key;
+    std::array<std::uint8_t, 16> _ctr{};
     std::unique_ptr<EVP_CIPHER_CTX, ctx_free> _ctx;
     std::uint64_t _produced = 0;
 };
 
 } // namespace
 
-std::shared_ptr<iv_source> make_random_iv_source() { return std::make_shared<ctr_iv_source>(); }
+std::shared_ptr<iv_source> make_random_iv_source() { return std::make_shared<ctr_iv_source>(true); }
+
+std::shared_ptr<iv_source> make_ctr_iv_source(std::span<const std::uint8_t, 32> key,
+                                              std::span<const std::uint8_t, 16> counter, bool vector) {
+    return std::make_shared<ctr_iv_source>(key, counter, vector);
+}
 
 } // namespace esp

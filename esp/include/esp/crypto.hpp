@@ -82,7 +82,14 @@ public:
 };
 
 // Fast CSPRNG: AES-256-CTR keystream, key and counter from RAND_bytes, rekeyed every 2^32 blocks.
+// The keystream comes from AVX-512 + VAES code where the CPU has it, from OpenSSL otherwise. A
+// fill() takes whole 16-byte blocks of it and drops what a last partial block leaves over.
 std::shared_ptr<iv_source> make_random_iv_source();
+// The same generator from a given key and initial counter (its first 64 GiB; then it rekeys at
+// random), for tests against OpenSSL's AES-256-CTR. vector = false keeps it on OpenSSL where the
+// AVX-512 code could run.
+std::shared_ptr<iv_source> make_ctr_iv_source(std::span<const std::uint8_t, 32> key,
+                                              std::span<const std::uint8_t, 16> counter, bool vector = true);
 
 // Whether this CPU/library combination can run the intel-ipsec-mb backend (SSE4.2+AES-NI at
 // least); when false, create(backend_kind::ipsecmb, ...) fails with a message.
