@@ -1,5 +1,5 @@
 // Multi-buffer AES-CBC + HMAC-SHA-256 for short messages (see cbc_mb.hpp). Per pass of up to
-// sixteen jobs:
+// sixteen messages:
 //  - HMAC-SHA-256 (RFC 2104, FIPS 180-4 6.2): the inner hash starts from the library's
 //    precomputed state after (K ^ ipad) and runs over the message's blocks, sixteen messages in
 //    the sixteen 32-bit lanes of each register: each step loads one 64-byte block per message
@@ -161,18 +161,18 @@ ESP_CBC_MB_TARGET void load_states(__m512i* s, const std::uint8_t* const* states
     explicit_bzero(v, sizeof v);
 }
 
-// HMAC-SHA-256-128 of jobs[0..n), n <= lanes.
-ESP_CBC_MB_TARGET void hmac16(IMB_JOB* const* jobs, std::uint32_t n) {
+// HMAC-SHA-256-128 of items[0..n), n <= lanes: to op.tag (encrypt), or compared with it (ok).
+ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) {
     alignas(64) std::uint8_t tail[lanes][128];  // each message's last one or two blocks, padded
     const std::uint8_t* src[lanes];
     std::uint32_t full[lanes], nb[lanes];
     const std::uint8_t* states[lanes];
     std::uint32_t max_nb = 0;
     for (std::uint32_t i = 0; i < lanes; ++i) {
-        const IMB_JOB& j = *jobs[i < n ? i : 0];
-        const auto len = std::uint32_t(j.msg_len_to_hash_in_bytes);
-        src[i] = j.src + j.hash_start_src_offset_in_bytes;
-        states[i] = j.u.HMAC._hashed_auth_key_xor_ipad;
+        const item& it = items[i < n ? i : 0];
+        const std::uint32_t len = it.op->auth_len;
+        src[i] = it.op->auth;
+        states[i] = it.keys->ipad;
         if (i >= n) {  // an idle lane: never active
             full[i] = nb[i] = 0;
             continue;
@@ -208,21 +208,37 @@ ESP_CBC_MB_TARGET void hmac16(IMB_JOB* const* jobs, std::uint32_t n) {
     w[8] = _mm512_set1_epi32(int(0x80000000u));
     for (int k = 9; k < 15; ++k) w[k] = _mm512_setzero_si512();
     w[15] = _mm512_set1_epi32((64 + 32) * 8);
-    for (std::uint32_t i = 0; i < lanes; ++i)
-        states[i] = jobs[i < n ? i : 0]->u.HMAC._hashed_auth_key_xor_opad;
+    for (std::uint32_t i = 0; i < lanes; ++i) states[i] = items[i < n ? i : 0].keys->opad;
     load_states(s, states);
     compress(s, w, 0xffff);
-    // sha256-128: the first four words, big-endian.
+    // sha256-128: the first four words, big-endian; lane i's tag is bytes 16i .. 16i + 15 of
+    // the transpose.
     const __m512i bswap = word_bswap_mask();
     alignas(64) std::uint32_t out[4][lanes];
     for (int k = 0; k < 4; ++k) _mm512_store_si512(out[k], _mm512_shuffle_epi8(s[k], bswap));
     for (std::uint32_t i = 0; i < n; ++i) {
-        std::uint8_t* tag = jobs[i]->auth_tag_output;
-        for (int k = 0; k < 4; ++k) std::memcpy(tag + 4 * k, &out[k][i], 4);
+        crypto_op& op = *items[i].op;
+        std::uint32_t tag[4];
+        for (int k = 0; k < 4; ++k) tag[k] = out[k][i];
+        if (encrypt) {
+            std::memcpy(op.tag, tag, 16);
+            op.ok = true;
+            continue;
+        }
+        // Constant time: an OR of XORs, no early exit (the barrier keeps it from becoming
+        // compares and branches).
+        std::uint64_t x0, x1, y0, y1;
+        std::memcpy(&x0, tag, 8);
+        std::memcpy(&x1, tag + 2, 8);
+        std::memcpy(&y0, op.tag, 8);
+        std::memcpy(&y1, op.tag + 8, 8);
+        std::uint64_t d = (x0 ^ y0) | (x1 ^ y1);
+        __asm__("" : "+r"(d));
+        op.ok = d == 0;
     }
 }
 
-// The round keys for four 128-bit lanes: rk[r] holds round key r of jobs' keys for lanes 0..3.
+// The round keys for four 128-bit lanes: rk[r] holds round key r of the items' keys for lanes 0..3.
 ESP_CBC_MB_TARGET inline void lane_keys(__m512i* rk, const void* const* keys, unsigned rounds) {
     const auto* k0 = static_cast<const __m128i*>(keys[0]);
     const auto* k1 = static_cast<const __m128i*>(keys[1]);
@@ -243,11 +259,11 @@ ESP_CBC_MB_TARGET inline __m512i load4(const std::uint8_t* const* p) {
     return _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[3])), 3);
 }
 
-// CBC encryption of jobs[0..n), n <= lanes: lane i is 128-bit lane i % 4 of register i / 4; all
+// CBC encryption of items[0..n), n <= lanes: lane i is 128-bit lane i % 4 of register i / 4; all
 // four registers always run (idle lanes encrypt a zero block, never stored), so that the chains
 // stay in registers. Shared: all lanes have one key (rk[0] used for all registers).
 template <bool Shared>
-ESP_CBC_MB_TARGET void cbc_encrypt16(IMB_JOB* const* jobs, std::uint32_t n, unsigned rounds, __m512i (*rk)[15]) {
+ESP_CBC_MB_TARGET void cbc_encrypt16(const item* items, std::uint32_t n, unsigned rounds, __m512i (*rk)[15]) {
     alignas(16) static constexpr std::uint8_t zero_block[16] = {};
     const std::uint8_t* in[lanes];
     std::uint8_t* out[lanes];
@@ -255,11 +271,11 @@ ESP_CBC_MB_TARGET void cbc_encrypt16(IMB_JOB* const* jobs, std::uint32_t n, unsi
     std::uint32_t max_nb = 0;
     const std::uint8_t* iv[lanes];
     for (std::uint32_t i = 0; i < lanes; ++i) {
-        const IMB_JOB& j = *jobs[i < n ? i : 0];
-        in[i] = j.src + j.cipher_start_src_offset_in_bytes;
-        out[i] = j.dst;
-        iv[i] = j.iv;
-        nb[i] = i < n ? std::uint32_t(j.msg_len_to_cipher_in_bytes / 16) : 0;
+        const crypto_op& op = *items[i < n ? i : 0].op;
+        in[i] = op.data;
+        out[i] = op.data;
+        iv[i] = op.iv.data();
+        nb[i] = i < n ? op.len / 16 : 0;
         max_nb = std::max(max_nb, nb[i]);
     }
     __m512i prev[4];
@@ -288,24 +304,24 @@ ESP_CBC_MB_TARGET void cbc_encrypt16(IMB_JOB* const* jobs, std::uint32_t n, unsi
     }
 }
 
-ESP_CBC_MB_TARGET void cbc_encrypt(IMB_JOB* const* jobs, std::uint32_t n, unsigned rounds) {
+ESP_CBC_MB_TARGET void cbc_encrypt(const item* items, std::uint32_t n, unsigned rounds) {
     bool shared = true;
-    for (std::uint32_t i = 1; i < n; ++i) shared &= jobs[i]->enc_keys == jobs[0]->enc_keys;
+    for (std::uint32_t i = 1; i < n; ++i) shared &= items[i].keys->enc == items[0].keys->enc;
     if (shared) {
         alignas(64) __m512i rk[1][15];
-        const auto* k = static_cast<const __m128i*>(jobs[0]->enc_keys);
+        const auto* k = static_cast<const __m128i*>(items[0].keys->enc);
         for (unsigned r = 0; r <= rounds; ++r) rk[0][r] = _mm512_broadcast_i32x4(_mm_loadu_si128(k + r));
-        cbc_encrypt16<true>(jobs, n, rounds, rk);
+        cbc_encrypt16<true>(items, n, rounds, rk);
         explicit_bzero(rk, sizeof rk);
         return;
     }
     alignas(64) __m512i rk[4][15];
     for (std::uint32_t g = 0; g < 4; ++g) {
         const void* keys[4];
-        for (std::uint32_t k = 0; k < 4; ++k) keys[k] = jobs[4 * g + k < n ? 4 * g + k : 0]->enc_keys;
+        for (std::uint32_t k = 0; k < 4; ++k) keys[k] = items[4 * g + k < n ? 4 * g + k : 0].keys->enc;
         lane_keys(rk[g], keys, rounds);
     }
-    cbc_encrypt16<false>(jobs, n, rounds, rk);
+    cbc_encrypt16<false>(items, n, rounds, rk);
     explicit_bzero(rk, sizeof rk);
 }
 
@@ -320,31 +336,32 @@ struct dec_task {
 };
 
 struct dec_cursor {
-    IMB_JOB* const* jobs;
+    const item* items;
     std::uint32_t n;
-    std::uint32_t job = 0;  // the next register to take: register reg of jobs[job]
+    std::uint32_t job = 0;  // the next register to take: register reg of items[job]
     std::uint32_t reg = 0;
     __m512i carry{};        // lane 3: the block before that register's first
 };
 
-ESP_CBC_MB_TARGET inline __m512i iv_lane3(const IMB_JOB& j) {
-    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(j.iv)));
+ESP_CBC_MB_TARGET inline __m512i iv_lane3(const crypto_op& op) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(op.iv.data())));
 }
 
 ESP_CBC_MB_TARGET inline bool next_task(dec_cursor& cur, dec_task& t) {
-    while (cur.job < cur.n && 64 * std::uint64_t(cur.reg) >= cur.jobs[cur.job]->msg_len_to_cipher_in_bytes) {
+    while (cur.job < cur.n && 64 * cur.reg >= cur.items[cur.job].op->len) {
         ++cur.job;
         cur.reg = 0;
-        if (cur.job < cur.n) cur.carry = iv_lane3(*cur.jobs[cur.job]);
+        if (cur.job < cur.n) cur.carry = iv_lane3(*cur.items[cur.job].op);
     }
     if (cur.job == cur.n) {  // idle: nothing loaded or stored
-        t = {cur.jobs[0]->src, cur.jobs[0]->dst, static_cast<const __m128i*>(cur.jobs[0]->dec_keys), cur.carry, 0};
+        const item& it = cur.items[0];
+        t = {it.op->data, it.op->data, static_cast<const __m128i*>(it.keys->dec), cur.carry, 0};
         return false;
     }
-    const IMB_JOB& j = *cur.jobs[cur.job];
-    const std::uint64_t left = j.msg_len_to_cipher_in_bytes - 64 * std::uint64_t(cur.reg);
-    t = {j.src + j.cipher_start_src_offset_in_bytes + 64 * cur.reg, j.dst + 64 * cur.reg,
-         static_cast<const __m128i*>(j.dec_keys), cur.carry, __mmask8(left >= 64 ? 0xff : (1u << (left / 8)) - 1)};
+    const item& it = cur.items[cur.job];
+    const std::uint32_t left = it.op->len - 64 * cur.reg;
+    t = {it.op->data + 64 * cur.reg, it.op->data + 64 * cur.reg, static_cast<const __m128i*>(it.keys->dec), cur.carry,
+         __mmask8(left >= 64 ? 0xff : (1u << (left / 8)) - 1)};
     ++cur.reg;
     return true;
 }
@@ -353,10 +370,10 @@ ESP_CBC_MB_TARGET inline __m512i key(const __m128i* keys, unsigned r) {
     return _mm512_broadcast_i32x4(_mm_loadu_si128(keys + r));
 }
 
-ESP_CBC_MB_TARGET void cbc_decrypt(IMB_JOB* const* jobs, std::uint32_t n, unsigned rounds) {
+ESP_CBC_MB_TARGET void cbc_decrypt(const item* items, std::uint32_t n, unsigned rounds) {
     if (n == 0) return;
-    dec_cursor cur{jobs, n};
-    cur.carry = iv_lane3(*jobs[0]);
+    dec_cursor cur{items, n};
+    cur.carry = iv_lane3(*items[0].op);
     for (;;) {
         dec_task t[4];
         __m512i c[4], x[4];
@@ -389,19 +406,18 @@ ESP_CBC_MB_TARGET void cbc_decrypt(IMB_JOB* const* jobs, std::uint32_t n, unsign
 
 bool cpu_supported() { return gcm_mb::cpu_supported(); }
 
-void run(IMB_JOB* const* jobs, std::uint32_t n, IMB_CIPHER_DIRECTION dir, std::uint32_t key_bytes) {
+void run(const item* items, std::uint32_t n, bool encrypt, std::uint32_t key_bytes) {
     const unsigned rounds = key_bytes == 16 ? 10 : key_bytes == 24 ? 12 : 14;
     // Encrypt: all of the ciphertext first, then the HMACs. The HMAC reads the ciphertext back in
     // 64-byte loads, which cannot take their data from the cipher's 16-byte stores still in the
     // store buffer and wait until they are written: the other passes' work hides that wait.
-    if (dir == IMB_DIR_ENCRYPT) {
-        for (std::uint32_t i = 0; i < n; i += lanes) cbc_encrypt(jobs + i, std::min(lanes, n - i), rounds);
-        for (std::uint32_t i = 0; i < n; i += lanes) hmac16(jobs + i, std::min(lanes, n - i));
+    if (encrypt) {
+        for (std::uint32_t i = 0; i < n; i += lanes) cbc_encrypt(items + i, std::min(lanes, n - i), rounds);
+        for (std::uint32_t i = 0; i < n; i += lanes) hmac16(items + i, std::min(lanes, n - i), true);
     } else {
-        for (std::uint32_t i = 0; i < n; i += lanes) hmac16(jobs + i, std::min(lanes, n - i));
-        cbc_decrypt(jobs, n, rounds);
+        for (std::uint32_t i = 0; i < n; i += lanes) hmac16(items + i, std::min(lanes, n - i), false);
+        cbc_decrypt(items, n, rounds);
     }
-    for (std::uint32_t i = 0; i < n; ++i) jobs[i]->status = IMB_STATUS_COMPLETED;
 }
 
 } // namespace esp::detail::cbc_mb
