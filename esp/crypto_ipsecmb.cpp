@@ -419,7 +419,11 @@ public:
     void add_ops(sync_batch& b, mb_batch& mb, IMB_MGR* m, std::span<crypto_op> ops, IMB_CIPHER_DIRECTION dir) const {
         if (!_cbc_mb || !main_holder().cbc_mb || m != main_holder().mgr) return add_sync(b, m, ops, dir);
         const bool enc = dir == IMB_DIR_ENCRYPT;
-        const std::uint32_t key_bytes = _key_len;
+        if (mb.n != 0 && (mb.encrypt != enc || mb.key_bytes != _key_len)) run_mb(mb);
+        mb.encrypt = enc;
+        mb.key_bytes = _key_len;
+        // The count in a local: the stores into ops and items may alias it.
+        std::uint32_t n = mb.n;
         for (std::size_t j = 0; j < ops.size();) {
             if (!cbc_mb::eligible(ops[j])) {  // a run of them to the library
                 std::size_t e = j + 1;
@@ -428,13 +432,16 @@ public:
                 j = e;
                 continue;
             }
-            if (mb.n == chunk || (mb.n != 0 && (mb.encrypt != enc || mb.key_bytes != key_bytes))) run_mb(mb);
-            mb.encrypt = enc;
-            mb.key_bytes = key_bytes;
+            if (n == chunk) {
+                mb.n = n;
+                run_mb(mb);
+                n = 0;
+            }
             ops[j].ok = false;
-            mb.items[mb.n++] = {&ops[j], &_mbk};
+            mb.items[n++] = {&ops[j], &_mbk};
             ++j;
         }
+        mb.n = n;
     }
 
     // Queues ops for batch b (run when it is full, or first when it holds ops of another manager,
