@@ -261,9 +261,9 @@ ESP_CBC_MB_TARGET inline __m512i load4(const std::uint8_t* const* p) {
 
 // CBC encryption of items[0..n), n <= lanes: lane i is 128-bit lane i % 4 of register i / 4; all
 // four registers always run (idle lanes encrypt a zero block, never stored), so that the chains
-// stay in registers. Shared: all lanes have one key (rk[0] used for all registers).
+// stay in registers. Round r of register g: rk[15 * g + r]; Shared: all lanes have one key, rk[r].
 template <bool Shared>
-ESP_CBC_MB_TARGET void cbc_encrypt16(const item* items, std::uint32_t n, unsigned rounds, __m512i (*rk)[15]) {
+ESP_CBC_MB_TARGET void cbc_encrypt16(const item* items, std::uint32_t n, unsigned rounds, const __m512i* rk) {
     alignas(16) static constexpr std::uint8_t zero_block[16] = {};
     const std::uint8_t* in[lanes];
     std::uint8_t* out[lanes];
@@ -286,15 +286,15 @@ ESP_CBC_MB_TARGET void cbc_encrypt16(const item* items, std::uint32_t n, unsigne
         for (std::uint32_t i = 0; i < lanes; ++i) p[i] = b < nb[i] ? in[i] + 16 * b : zero_block;
         __m512i x[4];
 #pragma GCC unroll 4
-        for (std::uint32_t g = 0; g < 4; ++g) x[g] = _mm512_ternarylogic_epi32(load4(p + 4 * g), prev[g], rk[Shared ? 0 : g][0], 0x96);
+        for (std::uint32_t g = 0; g < 4; ++g) x[g] = _mm512_ternarylogic_epi32(load4(p + 4 * g), prev[g], rk[(Shared ? 0 : 15 * g) + 0], 0x96);
         for (unsigned r = 1; r < rounds; ++r) {
 #pragma GCC unroll 4
-            for (std::uint32_t g = 0; g < 4; ++g) x[g] = _mm512_aesenc_epi128(x[g], rk[Shared ? 0 : g][r]);
+            for (std::uint32_t g = 0; g < 4; ++g) x[g] = _mm512_aesenc_epi128(x[g], rk[(Shared ? 0 : 15 * g) + r]);
         }
 #pragma GCC unroll 4
         for (std::uint32_t g = 0; g < 4; ++g) {
             // A lane past its message's end keeps its chain value (never stored, never read).
-            prev[g] = _mm512_aesenclast_epi128(x[g], rk[Shared ? 0 : g][rounds]);
+            prev[g] = _mm512_aesenclast_epi128(x[g], rk[(Shared ? 0 : 15 * g) + rounds]);
             const __m512i c = prev[g];
             if (b < nb[4 * g]) _mm_storeu_si128(reinterpret_cast<__m128i*>(out[4 * g] + 16 * b), _mm512_castsi512_si128(c));
             if (b < nb[4 * g + 1]) _mm_storeu_si128(reinterpret_cast<__m128i*>(out[4 * g + 1] + 16 * b), _mm512_extracti32x4_epi32(c, 1));
@@ -307,19 +307,15 @@ ESP_CBC_MB_TARGET void cbc_encrypt16(const item* items, std::uint32_t n, unsigne
 ESP_CBC_MB_TARGET void cbc_encrypt(const item* items, std::uint32_t n, unsigned rounds) {
     bool shared = true;
     for (std::uint32_t i = 1; i < n; ++i) shared &= items[i].keys->enc == items[0].keys->enc;
-    if (shared) {
-        alignas(64) __m512i rk[1][15];
-        const auto* k = static_cast<const __m128i*>(items[0].keys->enc);
-        for (unsigned r = 0; r <= rounds; ++r) rk[0][r] = _mm512_broadcast_i32x4(_mm_loadu_si128(k + r));
-        cbc_encrypt16<true>(items, n, rounds, rk);
-        explicit_bzero(rk, sizeof rk);
+    if (shared) {  // the SA's round keys as broadcast once (sa_keys::enc4)
+        cbc_encrypt16<true>(items, n, rounds, reinterpret_cast<const __m512i*>(items[0].keys->enc4));
         return;
     }
-    alignas(64) __m512i rk[4][15];
+    alignas(64) __m512i rk[4 * 15];
     for (std::uint32_t g = 0; g < 4; ++g) {
         const void* keys[4];
         for (std::uint32_t k = 0; k < 4; ++k) keys[k] = items[4 * g + k < n ? 4 * g + k : 0].keys->enc;
-        lane_keys(rk[g], keys, rounds);
+        lane_keys(rk + 15 * g, keys, rounds);
     }
     cbc_encrypt16<false>(items, n, rounds, rk);
     explicit_bzero(rk, sizeof rk);
@@ -405,6 +401,11 @@ ESP_CBC_MB_TARGET void cbc_decrypt(const item* items, std::uint32_t n, unsigned 
 } // namespace
 
 bool cpu_supported() { return gcm_mb::cpu_supported(); }
+
+ESP_CBC_MB_TARGET void broadcast_keys(const void* enc, std::uint8_t (*out)[64]) {
+    const auto* k = static_cast<const __m128i*>(enc);
+    for (unsigned r = 0; r < 15; ++r) _mm512_store_si512(out[r], _mm512_broadcast_i32x4(_mm_loadu_si128(k + r)));
+}
 
 void run(const item* items, std::uint32_t n, bool encrypt, std::uint32_t key_bytes) {
     const unsigned rounds = key_bytes == 16 ? 10 : key_bytes == 24 ? 12 : 14;

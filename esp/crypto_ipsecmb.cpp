@@ -325,8 +325,9 @@ public:
                 _dec_keys = _k.aes.dec;
             }
             hmac_precompute(m, integ, integ_key);
-            if (enc != enc_alg::des3_cbc && integ == integ_alg::sha256_128) {
-                _mbk = {_k.aes.enc, _k.aes.dec, _ipad, _opad};
+            if (enc != enc_alg::des3_cbc && integ == integ_alg::sha256_128 && cbc_mb::cpu_supported()) {
+                cbc_mb::broadcast_keys(_k.aes.enc, _enc4);
+                _mbk = {_k.aes.enc, _k.aes.dec, _ipad, _opad, _enc4};
                 _cbc_mb = true;
             }
         }
@@ -339,6 +340,7 @@ public:
         OPENSSL_cleanse(_opad, sizeof _opad);
         OPENSSL_cleanse(_salt.data(), _salt.size());
         OPENSSL_cleanse(&_gcm_h, sizeof _gcm_h);
+        OPENSSL_cleanse(_enc4, sizeof _enc4);
     }
 
     void encrypt(std::span<crypto_op> ops) override { run(ops, IMB_DIR_ENCRYPT); }
@@ -666,6 +668,7 @@ private:
     gcm_mb::hash_key _gcm_h;  // GCM with gcm_mb: powers of the hash key
     bool _gcm_mb = false;
     cbc_mb::sa_keys _mbk;     // AES-CBC + HMAC-SHA-256-128 (_cbc_mb): the keys as cbc_mb takes them
+    alignas(64) std::uint8_t _enc4[15][64] = {};  // ... with the encryption round keys broadcast
     bool _cbc_mb = false;
     alignas(16) std::uint8_t _ipad[64] = {};
     alignas(16) std::uint8_t _opad[64] = {};

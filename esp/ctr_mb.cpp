@@ -31,6 +31,12 @@ ESP_CTR_MB_TARGET inline void expand_pair(__m128i& a, __m128i& b, bool second = 
     if (second) b = _mm_xor_si128(prefix_xor(b), _mm_shuffle_epi32(_mm_aeskeygenassist_si128(a, 0), 0xaa));
 }
 
+// Round keys i and i + 1 (i alone for the last), each in all four lanes.
+ESP_CTR_MB_TARGET inline void put(std::uint8_t (*rk)[64], int i, __m128i a, __m128i b) {
+    _mm512_storeu_si512(rk[i], _mm512_broadcast_i32x4(a));
+    if (i + 1 < 15) _mm512_storeu_si512(rk[i + 1], _mm512_broadcast_i32x4(b));
+}
+
 std::uint64_t load_be64(const std::uint8_t* p) {
     std::uint64_t v;
     std::memcpy(&v, p, 8);
@@ -51,25 +57,21 @@ key256::~key256() { explicit_bzero(rk, sizeof rk); }
 ESP_CTR_MB_TARGET void key256::expand(const std::uint8_t* key) {
     __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key + 16));
-    auto put = [&](int i) {
-        _mm_store_si128(reinterpret_cast<__m128i*>(rk[i]), a);
-        if (i + 1 < 15) _mm_store_si128(reinterpret_cast<__m128i*>(rk[i + 1]), b);
-    };
-    put(0);
+    put(rk, 0, a, b);
     expand_pair<0x01>(a, b);
-    put(2);
+    put(rk, 2, a, b);
     expand_pair<0x02>(a, b);
-    put(4);
+    put(rk, 4, a, b);
     expand_pair<0x04>(a, b);
-    put(6);
+    put(rk, 6, a, b);
     expand_pair<0x08>(a, b);
-    put(8);
+    put(rk, 8, a, b);
     expand_pair<0x10>(a, b);
-    put(10);
+    put(rk, 10, a, b);
     expand_pair<0x20>(a, b);
-    put(12);
+    put(rk, 12, a, b);
     expand_pair<0x40>(a, b, false);
-    put(14);
+    put(rk, 14, a, b);
 }
 
 ESP_CTR_MB_TARGET void keystream(const key256& k, std::uint8_t ctr[16], std::uint8_t* out, std::size_t len) {
@@ -88,13 +90,11 @@ ESP_CTR_MB_TARGET void keystream(const key256& k, std::uint8_t ctr[16], std::uin
     const __m512i one = _mm512_set1_epi64(1);
     // Each 64-bit half byte-reversed: (high, low) native -> the big-endian block.
     const __m512i be = _mm512_broadcast_i32x4(_mm_set_epi8(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
-    alignas(64) __m512i rk[15];  // memory operands of the rounds; wiped below (key-derived)
-    for (int r = 0; r < 15; ++r) rk[r] = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(k.rk[r])));
     for (std::size_t done = 0; done < len; done += 256) {
         __m512i x[4];
 #pragma GCC unroll 4
         for (int g = 0; g < 4; ++g) {
-            x[g] = _mm512_xor_si512(_mm512_shuffle_epi8(v, be), rk[0]);
+            x[g] = _mm512_xor_si512(_mm512_shuffle_epi8(v, be), _mm512_loadu_si512(k.rk[0]));
             // Four blocks on: a low half that wrapped carries into its high half.
             const __m512i nv = _mm512_add_epi64(v, four);
             const __mmask8 wrapped = _mm512_cmplt_epu64_mask(nv, v) & 0xaa;
@@ -103,11 +103,11 @@ ESP_CTR_MB_TARGET void keystream(const key256& k, std::uint8_t ctr[16], std::uin
 #pragma GCC unroll 13
         for (int r = 1; r < 14; ++r) {
 #pragma GCC unroll 4
-            for (int g = 0; g < 4; ++g) x[g] = _mm512_aesenc_epi128(x[g], rk[r]);
+            for (int g = 0; g < 4; ++g) x[g] = _mm512_aesenc_epi128(x[g], _mm512_loadu_si512(k.rk[r]));
         }
 #pragma GCC unroll 4
         for (int g = 0; g < 4; ++g) {
-            x[g] = _mm512_aesenclast_epi128(x[g], rk[14]);
+            x[g] = _mm512_aesenclast_epi128(x[g], _mm512_loadu_si512(k.rk[14]));
             const std::size_t at = done + 64 * std::size_t(g);
             if (at >= len) continue;
             const std::size_t left = len - at;
@@ -115,7 +115,6 @@ ESP_CTR_MB_TARGET void keystream(const key256& k, std::uint8_t ctr[16], std::uin
             else _mm512_mask_storeu_epi8(out + at, (std::uint64_t(1) << left) - 1, x[g]);
         }
     }
-    explicit_bzero(rk, sizeof rk);
     const unsigned __int128 c1 = c0 + (len + 15) / 16;
     store_be64(ctr, std::uint64_t(c1 >> 64));
     store_be64(ctr + 8, std::uint64_t(c1));

@@ -13,9 +13,10 @@ namespace esp::detail::ctr_mb {
 // The CPU has what this needs: gcm_mb::cpu_supported().
 bool cpu_supported();
 
-// An expanded AES-256 key (FIPS 197 5.2), wiped on destruction.
+// An expanded AES-256 key (FIPS 197 5.2), each round key repeated in the four 128-bit lanes of
+// 64 bytes (what the rounds take as memory operands), wiped on destruction.
 struct key256 {
-    alignas(16) std::uint8_t rk[15][16];
+    alignas(64) std::uint8_t rk[15][64];
     key256() = default;
     key256(const key256&) = delete;
     key256& operator=(const key256&) = delete;
