@@ -1,8 +1,8 @@
 #pragma once
 // Internal: multi-buffer AES-CBC + HMAC-SHA-256 for short messages (FIPS 197, SP 800-38A 6.2,
 // FIPS 180-4, RFC 2104 / RFC 4868), on AVX-512 with VAES, for the intel-ipsec-mb backend's
-// AES-CBC + HMAC-SHA-256-128 ops. intel-ipsec-mb 1.3 runs these on 16 SIMD lanes as well, but its lane
-// bookkeeping costs more than the arithmetic for a 64 B packet (run alone, 32 jobs of an 88-byte
+// AES-CBC + HMAC-SHA-256-128 ops. intel-ipsec-mb 1.3 runs these on 16 SIMD lanes as well, but its
+// lane bookkeeping costs more than the arithmetic for a 64 B packet (run alone, 32 jobs of an 88-byte
 // HMAC: about 107 ns per job, of which the three SHA-256 blocks take about 60; a 64-byte CBC
 // encryption about 32 ns, of which about 6 are AES). Here sixteen messages go through each step
 // in lockstep with nothing but the arithmetic in the loop: SHA-256 with each message in one
