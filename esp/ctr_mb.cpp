@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #define ESP_CTR_MB_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,vaes,aes")))
 
@@ -54,24 +55,18 @@ bool cpu_supported() { return gcm_mb::cpu_supported(); }
 
 key256::~key256() { explicit_bzero(rk, sizeof rk); }
 
-ESP_CTR_MB_TARGET void key256::expand(const std::uint8_t* key) {
-    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
-    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key + 16));
+// Round keys 0 and 1 from the key, then pairs 2i + 2, 2i + 3 with Rcon 2^i (14 alone, last).
+template <int... Rcon>
+ESP_CTR_MB_TARGET inline void expand_all(std::uint8_t (*rk)[64], __m128i a, __m128i b, std::integer_sequence<int, Rcon...>) {
     put(rk, 0, a, b);
-    expand_pair<0x01>(a, b);
-    put(rk, 2, a, b);
-    expand_pair<0x02>(a, b);
-    put(rk, 4, a, b);
-    expand_pair<0x04>(a, b);
-    put(rk, 6, a, b);
-    expand_pair<0x08>(a, b);
-    put(rk, 8, a, b);
-    expand_pair<0x10>(a, b);
-    put(rk, 10, a, b);
-    expand_pair<0x20>(a, b);
-    put(rk, 12, a, b);
-    expand_pair<0x40>(a, b, false);
-    put(rk, 14, a, b);
+    int i = 2;
+    ((expand_pair<Rcon>(a, b, i + 1 < 15), put(rk, i, a, b), i += 2), ...);
+}
+
+ESP_CTR_MB_TARGET void key256::expand(const std::uint8_t* key) {
+    expand_all(rk, _mm_loadu_si128(reinterpret_cast<const __m128i*>(key)),
+               _mm_loadu_si128(reinterpret_cast<const __m128i*>(key + 16)),
+               std::integer_sequence<int, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40>{});
 }
 
 ESP_CTR_MB_TARGET void keystream(const key256& k, std::uint8_t ctr[16], std::uint8_t* out, std::size_t len) {
