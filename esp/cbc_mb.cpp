@@ -18,6 +18,7 @@
 
 #include "gcm_mb.hpp"
 #include "simd.hpp"
+#include "tag_equal.hpp"
 
 #include <algorithm>
 #include <array>
@@ -225,16 +226,7 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
             op.ok = true;
             continue;
         }
-        // Constant time: an OR of XORs, no early exit (the barrier keeps it from becoming
-        // compares and branches).
-        std::uint64_t x0, x1, y0, y1;
-        std::memcpy(&x0, tag, 8);
-        std::memcpy(&x1, tag + 2, 8);
-        std::memcpy(&y0, op.tag, 8);
-        std::memcpy(&y1, op.tag + 8, 8);
-        std::uint64_t d = (x0 ^ y0) | (x1 ^ y1);
-        __asm__("" : "+r"(d));
-        op.ok = d == 0;
+        op.ok = tag_equal(reinterpret_cast<const std::uint8_t*>(tag), op.tag, 16);
     }
 }
 

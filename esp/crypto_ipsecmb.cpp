@@ -16,6 +16,7 @@
 #include "crypto_backends.hpp"
 #include "cbc_mb.hpp"
 #include "gcm_mb.hpp"
+#include "tag_equal.hpp"
 
 #include <base/uninit_array.hpp>
 
@@ -113,30 +114,6 @@ IMB_HASH_ALG hash_alg(integ_alg a) {
 
 constexpr std::size_t chunk = 64;
 
-// Constant-time ICV comparison: the 12- and 16-byte ICVs of the fast path as an OR of XORs with
-// no call and no early exit (the asm barrier keeps the compiler from turning it into compares and
-// branches over the words); other lengths through CRYPTO_memcmp.
-inline bool tag_equal(const std::uint8_t* a, const std::uint8_t* b, std::uint32_t n) {
-    if (n == 16 || n == 12) {
-        std::uint64_t x0, y0, d;
-        std::memcpy(&x0, a, 8);
-        std::memcpy(&y0, b, 8);
-        if (n == 16) {
-            std::uint64_t x1, y1;
-            std::memcpy(&x1, a + 8, 8);
-            std::memcpy(&y1, b + 8, 8);
-            d = (x0 ^ y0) | (x1 ^ y1);
-        } else {
-            std::uint32_t x1, y1;
-            std::memcpy(&x1, a + 8, 4);
-            std::memcpy(&y1, b + 8, 4);
-            d = (x0 ^ y0) | (x1 ^ y1);
-        }
-        __asm__("" : "+r"(d));
-        return d == 0;
-    }
-    return CRYPTO_memcmp(a, b, n) == 0;
-}
 
 // n (at most chunk) jobs as one burst through the manager's job queue (IMB_SUBMIT_BURST, 3DES):
 // the library checks every job before running any, then takes them all in one call, about 15%
