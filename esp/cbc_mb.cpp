@@ -266,7 +266,7 @@ ESP_CBC_MB_TARGET void cbc_encrypt16(const item* items, std::uint32_t n, unsigne
         const crypto_op& op = *items[i < n ? i : 0].op;
         in[i] = op.data;
         out[i] = op.data;
-        iv[i] = op.iv.data();
+        iv[i] = op.iv;
         nb[i] = i < n ? op.len / 16 : 0;
         max_nb = std::max(max_nb, nb[i]);
     }
@@ -332,7 +332,7 @@ struct dec_cursor {
 };
 
 ESP_CBC_MB_TARGET inline __m512i iv_lane3(const crypto_op& op) {
-    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(op.iv.data())));
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(op.iv)));
 }
 
 ESP_CBC_MB_TARGET inline bool next_task(dec_cursor& cur, dec_task& t) {

@@ -525,7 +525,7 @@ private:
         job->cipher_mode = op.len == 0 ? IMB_CIPHER_NULL : mode;
         job->auth_tag_output = tag_out;
         job->msg_len_to_cipher_in_bytes = op.len;
-        job->iv = op.iv.data();
+        job->iv = op.iv;
         job->src = op.auth;
         job->dst = op.data;
         job->cipher_start_src_offset_in_bytes = std::uint64_t(op.data - op.auth);
@@ -546,7 +546,7 @@ private:
         job->auth_tag_output = tag_out;
         job->auth_tag_output_len_in_bytes = _icv;
         job->msg_len_to_cipher_in_bytes = op.len;
-        job->iv = op.iv.data();
+        job->iv = op.iv;
         job->iv_len_in_bytes = _iv_len;
         job->src = op.auth;
         job->dst = op.data;
@@ -588,7 +588,7 @@ private:
         std::memcpy(nonce, _salt.data(), 4);  // RFC 4106 4: salt || explicit IV
         alignas(16) std::uint8_t tag[16];
         for (auto& op : ops) {
-            std::memcpy(nonce + 4, op.iv.data(), 8);
+            std::memcpy(nonce + 4, op.iv, 8);
             if (dir == IMB_DIR_ENCRYPT) {
                 if (_key_len == 32)
                     IMB_AES256_GCM_ENC(m, &_k.gcm, &gctx, op.data, op.data, op.len, nonce, op.auth, op.auth_len, op.tag, _icv);

@@ -120,7 +120,7 @@ private:
 
     bool cbc_encrypt(crypto_op& op) {
         std::array<std::uint8_t, 64> full;
-        if (!cipher(_enc_ctx.get(), op.iv.data(), op.data, op.len)) return false;
+        if (!cipher(_enc_ctx.get(), op.iv, op.data, op.len)) return false;
         if (!hmac(op, full.data())) return false;
         std::memcpy(op.tag, full.data(), _icv);
         return true;
@@ -130,14 +130,14 @@ private:
         std::array<std::uint8_t, 64> full;
         if (!hmac(op, full.data())) return false;
         if (CRYPTO_memcmp(full.data(), op.tag, _icv) != 0) return false;
-        return cipher(_dec_ctx.get(), op.iv.data(), op.data, op.len);
+        return cipher(_dec_ctx.get(), op.iv, op.data, op.len);
     }
 
     bool gcm(crypto_op& op, bool enc) {
         EVP_CIPHER_CTX* ctx = enc ? _enc_ctx.get() : _dec_ctx.get();
         std::array<std::uint8_t, 12> nonce;  // RFC 4106 4: salt || explicit IV
         std::memcpy(nonce.data(), _salt.data(), 4);
-        std::memcpy(nonce.data() + 4, op.iv.data(), 8);
+        std::memcpy(nonce.data() + 4, op.iv, 8);
         int out = 0;
         if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data(), -1) != 1) return false;
         if (EVP_CipherUpdate(ctx, nullptr, &out, op.auth, int(op.auth_len)) != 1) return false;

@@ -166,7 +166,7 @@ ESP_GCM_MB_TARGET inline __m512i group_j0(crypto_op* const* ops, std::uint32_t s
     __m512i j0 = _mm512_setzero_si512();
     for (unsigned k = 0; k < 4; ++k) {
         std::uint64_t iv;
-        std::memcpy(&iv, ops[k]->iv.data(), 8);
+        std::memcpy(&iv, ops[k]->iv, 8);
         const __m128i j = _mm_set_epi64x(std::int64_t(std::uint64_t(0x01000000) << 32 | iv >> 32), std::int64_t(iv << 32 | s32));
         j0 = _mm512_mask_broadcast_i32x4(j0, __mmask16(0xf << (4 * k)), j);
     }
@@ -307,7 +307,7 @@ ESP_GCM_MB_TARGET void run_chunk(const std::uint8_t* round_keys, unsigned rounds
     const __m512i step4 = _mm512_set_epi32(4 << 24, 0, 0, 0, 4 << 24, 0, 0, 0, 4 << 24, 0, 0, 0, 4 << 24, 0, 0, 0);
     for (std::size_t i = 0; i < n_alone; ++i) {
         std::uint64_t iv;
-        std::memcpy(&iv, alone[i]->iv.data(), 8);
+        std::memcpy(&iv, alone[i]->iv, 8);
         const __m128i j0 = _mm_set_epi64x(std::int64_t(std::uint64_t(0x01000000) << 32 | iv >> 32), std::int64_t(iv << 32 | s32));
         __m512i c = _mm512_add_epi32(_mm512_broadcast_i32x4(j0), step0);
         const std::uint32_t blocks = (alone[i]->len + 15) / 16 + 1;

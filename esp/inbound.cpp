@@ -284,7 +284,7 @@ std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_re
                 op.auth = esp;
                 op.auth_len = 8;
             }
-            std::memcpy(op.iv.data(), iv, 8);
+            op.iv = iv;
             op.tag = icvp;
         } else {
             op.auth = esp;
@@ -298,8 +298,7 @@ std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_re
             } else {
                 op.tag = icvp;
             }
-            if (iv_len == 16) std::memcpy(op.iv.data(), iv, 16);
-            else std::memcpy(op.iv.data(), iv, 8);
+            op.iv = iv;
         }
     }
     consumed = i;

@@ -4,11 +4,13 @@
 //     length, compute padding, check head/tailroom (no_room) and the outer length (too_big)
 //  2. per packet: hard lifetime (lifetime), then reserve the next sequence number (seq_cycled):
 //     all survivors of the burst get consecutive numbers before any crypto runs
-//  4. (in the same pass) per packet: write trailer (padding 1,2,3,..., pad length, next header
-//     4/41), outer IP [+UDP] + SPI from the SA's template, sequence number, crypto op; GCM: IV =
-//     64-bit sequence number (RFC 4106 3.1); ESN: seq_hi placed where the ICV goes so it is
-//     authenticated but not sent (RFC 4303 2.2.1)
-//  3. one iv_source call for the burst's CBC IVs, copied into the packets and their ops
+//  3. (before 1) one iv_source call for a CBC IV per packet of the burst (a dropped packet's is
+//     never used)
+//  4. (in the same pass as 1 + 2) per packet: write trailer (padding 1,2,3,..., pad length, next
+//     header 4/41), outer IP [+UDP] + SPI from the SA's template, sequence number, IV (CBC: the
+//     packet's from step 3; GCM: the 64-bit sequence number, RFC 4106 3.1), crypto op (its iv
+//     points at the packet's); ESN: seq_hi placed where the ICV goes so it is authenticated but
+//     not sent (RFC 4303 2.2.1)
 //  5. one crypto call for the burst (encrypt, then ICV over ESP header .. ciphertext [|| seq_hi]);
 //     the tag is written in place (ESN+CBC: into scratch, copied over seq_hi afterwards)
 //  6. per packet: ESN+CBC ICV copy, IPv6 UDP checksum, counters; lifetime callbacks
@@ -130,8 +132,13 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
     bool ex = exhausted;
     std::size_t k = 0;
 
-    // 4: framing of one packet (slot) with its plan q, all but the CBC IV.
-    auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot) __attribute__((always_inline)) {
+    // 3 for CBC: an IV for each packet, ivs_buf[16 * i] for pkts[i], copied into it by frame()
+    // while its header line is at hand (the crypto reads it there: no second copy in the op).
+    const std::uint8_t* const ivs_buf = s.ivs_buf.data();
+    if constexpr (!is_aead) ivs->fill({s.ivs_buf.data(), pkts.size() * ivl});
+
+    // 4: framing of pkts[i] into slot with its plan q.
+    auto frame = [&](pkt& p, const encap_prep& q, std::size_t slot, std::size_t i) __attribute__((always_inline)) {
         std::uint8_t* inner = p.data();
         std::uint8_t* out = inner - hdr_len;
         std::uint8_t* esp = out + ip_h + udp_h;
@@ -154,13 +161,17 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
         if constexpr (!is_v6) std::memcpy(out, t, 32);
         else std::memcpy(out, t, 56);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
+        if constexpr (!is_aead) {
+            if (ivl == 16) [[likely]] std::memcpy(iv, ivs_buf + 16 * i, 16);
+            else std::memcpy(iv, ivs_buf + ivl * i, 8);
+        }
         crypto_op& op = s.ops[slot];
         op.data = inner;
         op.len = ct_len;
+        op.iv = iv;
         op.ok = false;
         if constexpr (is_aead) {
             base::store_be64(iv, q.seq);
-            base::store_be64(op.iv.data(), q.seq);  // from the register: no reload of what was just stored
             // RFC 4106 5: AAD = SPI || [seq_hi ||] seq_lo. Without ESN that is the ESP header
             // itself, already in place; with ESN it is built in scratch.
             if constexpr (is_esn) {
@@ -239,7 +250,7 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
                 ++packets;
                 s.pkt_of[slot] = &pkts[i];
                 s.result_of[slot] = &results[i];
-                frame(pkts[i], q, slot);  // while the packet's lines and q are at hand
+                frame(pkts[i], q, slot, i);  // while the packet's lines and q are at hand
             }
         }
         results[i] = r;
@@ -248,25 +259,6 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
     next_seq = seq;
     exhausted = ex;
     ip_id = id_next;
-    if (k == 0) return 0;
-
-    // 3 for CBC: IVs for the whole burst (one iv_source call), into each packet and its op.
-    if constexpr (!is_aead) {
-        std::uint8_t* ivs_buf = s.ivs_buf.data() + first * 16;
-        ivs->fill({ivs_buf, k * iv_len});
-        for (std::size_t j = 0; j < k; ++j) {
-            crypto_op& op = s.ops[first + j];
-            std::uint8_t* iv = const_cast<std::uint8_t*>(op.auth) + 8;  // op.auth = ESP header
-            if (iv_len == 16) {
-                std::memcpy(iv, ivs_buf + j * 16, 16);
-                std::memcpy(op.iv.data(), ivs_buf + j * 16, 16);
-            } else {
-                std::memcpy(iv, ivs_buf + j * iv_len, 8);
-                std::memcpy(op.iv.data(), ivs_buf + j * iv_len, 8);
-            }
-        }
-    }
-
     s.used += k;
     return k;
 }

@@ -129,7 +129,7 @@ std::vector<std::uint8_t> seal(const esp::sa_config& c, std::uint64_t seq, std::
     std::uint8_t aad[12];
     if (ep.aead) {
         base::store_be64(iv, seq);
-        std::memcpy(op.iv.data(), iv, 8);
+        op.iv = iv;
         base::store_be32(aad, c.spi);
         base::store_be32(aad + 4, std::uint32_t(seq >> 32));
         base::store_be32(aad + 8, std::uint32_t(seq));
@@ -137,7 +137,7 @@ std::vector<std::uint8_t> seal(const esp::sa_config& c, std::uint64_t seq, std::
         op.auth_len = 12;
     } else {
         for (std::uint32_t i = 0; i < ep.iv_len; ++i) iv[i] = std::uint8_t(i);
-        std::memcpy(op.iv.data(), iv, ep.iv_len);
+        op.iv = iv;
         op.auth = e;
         op.auth_len = 8 + ep.iv_len + op.len;
     }

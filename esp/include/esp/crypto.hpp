@@ -19,17 +19,19 @@ namespace esp {
 //              [auth, auth+auth_len) (which contains the ciphertext) into tag;
 //              decrypt = HMAC over [auth, auth+auth_len), compare with tag (CRYPTO_memcmp, sets
 //              ok), and decipher [data, data+len) in place (the caller drops the packet when !ok).
-//  GCM:        auth/auth_len is the AAD (SPI || [seq_hi ||] seq_lo, RFC 4106 5); iv holds the
-//              8-byte explicit IV in iv[0..8) (the backend prepends the salt); encrypt writes the
+//  GCM:        auth/auth_len is the AAD (SPI || [seq_hi ||] seq_lo, RFC 4106 5); iv points at
+//              the 8-byte explicit IV (the backend prepends the salt); encrypt writes the
 //              16-byte tag to tag, decrypt checks it (sets ok).
-// The tag length is icv_len(enc, integ). Regions may not overlap tag.
+// The tag length is icv_len(enc, integ). Regions may not overlap tag. iv points at the IV where
+// it already is (the packet's ESP header, where the SA code put or found it): iv_len bytes, read
+// only, valid until the op completes, and outside [data, data+len).
 struct crypto_op {
     std::uint8_t* data = nullptr;
     std::uint32_t len = 0;
     const std::uint8_t* auth = nullptr;
     std::uint32_t auth_len = 0;
     std::uint8_t* tag = nullptr;
-    std::array<std::uint8_t, 16> iv{};
+    const std::uint8_t* iv = nullptr;
     bool ok = false;
 };
 

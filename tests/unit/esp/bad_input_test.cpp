@@ -77,7 +77,7 @@ std::vector<std::uint8_t> craft(const esp::sa_config& c, std::uint64_t seq, std:
     std::array<std::uint8_t, 12> aad{};
     if (ep.aead) {
         base::store_be64(iv, seq);
-        std::copy(iv, iv + 8, op.iv.begin());
+        op.iv = iv;
         base::store_be32(aad.data(), spi ? spi : c.spi);
         if (c.esn) {
             base::store_be32(aad.data() + 4, std::uint32_t(seq >> 32));
@@ -89,7 +89,7 @@ std::vector<std::uint8_t> craft(const esp::sa_config& c, std::uint64_t seq, std:
         op.auth_len = c.esn ? 12 : 8;
     } else {
         for (std::uint32_t i = 0; i < ep.iv_len; ++i) iv[i] = std::uint8_t(0xa0 + i);
-        std::copy(iv, iv + ep.iv_len, op.iv.begin());
+        op.iv = iv;
         op.auth = esp;
         op.auth_len = 8 + ep.iv_len + op.len;
         if (c.esn) {

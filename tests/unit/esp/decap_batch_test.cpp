@@ -179,6 +179,7 @@ TEST_CASE("crypto: decrypt_many over contexts of both backends and several algor
     struct region {
         std::vector<std::uint8_t> buf;
         std::array<std::uint8_t, 32> tag{};
+        std::array<std::uint8_t, 16> iv{};
     };
     std::vector<region> regions(n);
     std::vector<crypto_op> ops(n);
@@ -197,7 +198,8 @@ TEST_CASE("crypto: decrypt_many over contexts of both backends and several algor
         op.data = r.buf.data() + 24;
         op.len = std::uint32_t(r.buf.size() - 24);
         op.tag = r.tag.data();
-        for (std::size_t j = 0; j < 16; ++j) op.iv[j] = std::uint8_t(i + 2 * j);
+        for (std::size_t j = 0; j < 16; ++j) r.iv[j] = std::uint8_t(i + 2 * j);
+        op.iv = r.iv.data();
         of[i]->encrypt({&op, 1});
         REQUIRE(op.ok);
         if (i % 5 == 4) r.tag[0] ^= 1;

@@ -32,6 +32,7 @@ const sa_kind kinds[] = {
 struct cbc_region {
     std::vector<std::uint8_t> buf;
     std::array<std::uint8_t, 16> tag{};
+    std::array<std::uint8_t, 16> iv{};
 };
 void make_cbc_ops(std::size_t n, std::size_t blocks, unsigned mul, unsigned iv_mul, std::vector<cbc_region>& r,
                   std::vector<esp::crypto_op>& ops) {
@@ -45,7 +46,8 @@ void make_cbc_ops(std::size_t n, std::size_t blocks, unsigned mul, unsigned iv_m
         ops[i].data = r[i].buf.data() + 24;
         ops[i].len = std::uint32_t(r[i].buf.size() - 24);
         ops[i].tag = r[i].tag.data();
-        for (std::size_t j = 0; j < 16; ++j) ops[i].iv[j] = std::uint8_t(iv_mul * i + j);
+        for (std::size_t j = 0; j < 16; ++j) r[i].iv[j] = std::uint8_t(iv_mul * i + j);
+        ops[i].iv = r[i].iv.data();
     }
 }
 
@@ -162,6 +164,7 @@ TEST_CASE("crypto: an immediate call on the same thread between encrypt_deferred
     struct region {
         std::vector<std::uint8_t> buf;
         std::array<std::uint8_t, 16> tag{};
+        std::array<std::uint8_t, 16> iv{};
         crypto_op op;
     };
     auto make_ops = [](std::size_t n, std::uint8_t seed) {
@@ -177,7 +180,8 @@ TEST_CASE("crypto: an immediate call on the same thread between encrypt_deferred
             x.op.data = x.buf.data() + 24;
             x.op.len = std::uint32_t(x.buf.size() - 24);
             x.op.tag = x.tag.data();
-            for (std::size_t j = 0; j < 16; ++j) x.op.iv[j] = std::uint8_t(i + j + seed);
+            for (std::size_t j = 0; j < 16; ++j) x.iv[j] = std::uint8_t(i + j + seed);
+            x.op.iv = x.iv.data();
         }
         return r;
     };

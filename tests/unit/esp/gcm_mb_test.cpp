@@ -24,6 +24,7 @@ struct gcm_message {
     std::vector<std::uint8_t> data;
     std::vector<std::uint8_t> aad;
     std::array<std::uint8_t, 16> tag{};
+    std::array<std::uint8_t, 16> iv{};  // the op's IV (its first 8 bytes)
 };
 
 struct gcm_pair {
@@ -50,7 +51,8 @@ std::vector<esp::crypto_op> gcm_ops(std::vector<gcm_message>& msgs, std::mt19937
         ops[i].auth = msgs[i].aad.data();
         ops[i].auth_len = std::uint32_t(msgs[i].aad.size());
         ops[i].tag = msgs[i].tag.data();
-        for (auto& b : ops[i].iv) b = std::uint8_t(rng());
+        for (auto& b : msgs[i].iv) b = std::uint8_t(rng());
+        ops[i].iv = msgs[i].iv.data();
     }
     return ops;
 }

@@ -63,8 +63,8 @@ TEST_CASE("RFC 3602 4 cases 1-4: AES-128-CBC through crypto_ctx") {
             op.auth = buf.data();
             op.auth_len = op.len;
             op.tag = tag.data();
-            auto iv = hex(t.iv);
-            std::copy(iv.begin(), iv.end(), op.iv.begin());
+            const auto iv = hex(t.iv);
+            op.iv = iv.data();
             c->encrypt({&op, 1});
             REQUIRE(op.ok);
             CHECK(base::to_hex(buf) == t.ct);
@@ -180,7 +180,7 @@ TEST_CASE("AES-GCM (RFC 4106 nonce = salt || IV): GCM spec cases 4, 16 and draft
             op.auth = aad.data();
             op.auth_len = std::uint32_t(aad.size());
             op.tag = tag.data();
-            std::copy(iv.begin(), iv.end(), op.iv.begin());
+            op.iv = iv.data();
             c->encrypt({&op, 1});
             REQUIRE(op.ok);
             CHECK(base::to_hex(buf) + base::to_hex(tag) == t.ct_tag);
