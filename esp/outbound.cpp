@@ -132,7 +132,7 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
     bool ex = exhausted;
     std::size_t k = 0;
 
-    // 3 for CBC: an IV for each packet, ivs_buf[16 * i] for pkts[i], copied into it by frame()
+    // 3 for CBC: an IV for each packet, ivs_buf[ivl * i ..] for pkts[i], copied into it by frame()
     // while its header line is at hand (the crypto reads it there: no second copy in the op).
     const std::uint8_t* const ivs_buf = s.ivs_buf.data();
     if constexpr (!is_aead) ivs->fill({s.ivs_buf.data(), pkts.size() * ivl});

@@ -76,7 +76,8 @@ protected:
     integ_alg _integ = integ_alg::none;
 };
 
-// Source of CBC IVs, asked once per burst for n * iv_len bytes.
+// Source of CBC IVs, asked once per burst for n * iv_len bytes (n: the burst's packets, before
+// any is dropped; a dropped packet's IV is never used).
 class iv_source {
 public:
     virtual ~iv_source() = default;
