@@ -53,11 +53,12 @@ struct item {
 };
 
 // run() takes an AES-CBC + HMAC-SHA-256-128 op (see crypto_op) whose cipher region is whole
-// blocks, neither region empty and the HMAC input at most max_hash_len bytes. Anything else (and
-// any op of another suite) stays with the library, which decides whether it fails.
+// blocks, neither region empty, the HMAC input at most max_hash_len bytes and no pointer missing.
+// Anything else (and any op of another suite) stays with the library, which decides whether it
+// fails (it refuses a job without an IV, say).
 inline bool eligible(const crypto_op& op) {
     return op.len != 0 && op.len % 16 == 0 && op.auth_len != 0 && op.auth_len <= max_hash_len && op.data && op.auth &&
-           op.tag;
+           op.tag && op.iv;
 }
 
 // Runs items[0..n) (all eligible, of one direction and key size: 16, 24 or 32 bytes): encrypt =

@@ -114,7 +114,6 @@ IMB_HASH_ALG hash_alg(integ_alg a) {
 
 constexpr std::size_t chunk = 64;
 
-
 // n (at most chunk) jobs as one burst through the manager's job queue (IMB_SUBMIT_BURST, 3DES):
 // the library checks every job before running any, then takes them all in one call, about 15%
 // less time per 64 B op than job by job (a call into the manager per job and per completion).
