@@ -19,6 +19,7 @@
 #include <base/reader.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <type_traits>
 
@@ -36,6 +37,8 @@ void fire(const lifetime_callback& cb, lifetime_state& life, std::uint32_t spi, 
     }
 }
 } // namespace detail
+
+static_assert(std::endian::native == std::endian::little, "encap_begin_t builds IPv4 header words little-endian");
 
 struct inner_info {
     std::uint32_t len = 0;  // IP length (data_len trimmed to it)
@@ -74,7 +77,7 @@ namespace {
 
 } // namespace
 
-struct encap_prep {  // no initialisers: scratch slots are written before they are read
+struct encap_prep {  // one packet's framing plan
     std::uint64_t seq;
     std::uint32_t len;  // inner IP length
     std::uint8_t pad;
@@ -84,9 +87,9 @@ struct encap_prep {  // no initialisers: scratch slots are written before they a
 };
 
 // Scratch of one encap pass over at most max_burst packets, of one SA (encap) or of several
-// (encap_batch): per slot the packet's framing plan, its crypto op, tag and AAD.
+// (encap_batch): per slot the packet's inner length, its crypto op, tag and AAD.
 struct encap_scratch {
-    detail::uninit_array<encap_prep, max_burst> pr;
+    detail::uninit_array<std::uint32_t, max_burst> inner_len;
     detail::uninit_array<crypto_op, max_burst> ops;
     detail::uninit_array<pkt*, max_burst> pkt_of;
     detail::uninit_array<drop_reason*, max_burst> result_of;
@@ -119,17 +122,29 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
     const std::uint32_t df_copied = df == df_policy::copy ? 0x4000u : 0u;
     const std::uint32_t spi_v = spi, base_sum = tmpl_sum;
     const std::uint8_t* const t = tmpl.data();
+    // IPv4: the template's first 16 bytes as two words, into which the per-packet fields go.
+    std::uint64_t t0 = 0, t1 = 0;
+    if constexpr (!is_v6) {
+        std::memcpy(&t0, t, 8);
+        std::memcpy(&t1, t + 8, 8);
+    }
     std::uint16_t id_next = ip_id;
     const std::uint32_t tail_fixed = 2u + icv_n;
     const std::uint32_t block_mask = std::uint32_t(block) - 1;  // block sizes are powers of two
     const std::size_t first = s.used;
+    // The hard lifetime and the sequence space as budgets of this call (fewer values live in the
+    // loop): a packet goes while the SA's bytes before it are under the byte limit and fewer than
+    // `budget` packets went before it in this call; which limit stopped it is sorted out only then.
+    const std::uint64_t seq0 = next_seq, limit = seq_limit;
+    const std::uint64_t seq_budget = exhausted || seq0 > limit ? 0
+                                     : limit - seq0 == ~std::uint64_t(0) ? limit - seq0 : limit - seq0 + 1;
     const lifetime_limits hard = life.hard;
-    const bool hard_limited = hard.bytes != 0 || hard.packets != 0;
-    const bool hard_fired = life.hard_fired;
-    std::uint64_t bytes = counters.bytes, packets = counters.packets;
-    std::uint64_t seq = next_seq;
-    const std::uint64_t limit = seq_limit;
-    bool ex = exhausted;
+    const std::uint64_t life_budget = life.hard_fired ? 0
+                                      : hard.packets == 0 ? ~std::uint64_t(0)
+                                      : counters.packets >= hard.packets ? 0 : hard.packets - counters.packets;
+    const std::uint64_t budget = std::min(seq_budget, life_budget);
+    const std::uint64_t byte_limit = hard.bytes == 0 ? ~std::uint64_t(0) : hard.bytes;
+    std::uint64_t bytes = counters.bytes;
     std::size_t k = 0;
 
     // 3 for CBC: an IV for each packet, ivs_buf[ivl * i ..] for pkts[i], copied into it by frame()
@@ -157,8 +172,9 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
         const std::uint32_t esp_len = 8 + ivl + ct_len + icv_n;
         const std::uint32_t total = std::uint32_t(ip_h) + udp_h + esp_len;
 
-        // Outer IP [+UDP] + SPI from the template; seq and IV overwrite what it copied beyond.
-        if constexpr (!is_v6) std::memcpy(out, t, 32);
+        // Outer IP [+UDP] + SPI from the template (IPv4: its first 16 bytes come below, with the
+        // per-packet fields); seq and IV overwrite what it copied beyond.
+        if constexpr (!is_v6) std::memcpy(out + 16, t + 16, 16);
         else std::memcpy(out, t, 56);
         base::store_be32(esp + 4, std::uint32_t(q.seq));
         if constexpr (!is_aead) {
@@ -206,14 +222,18 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
         }
         if constexpr (!is_v6) {
             // RFC 1071 incremental: template words + the per-packet ones (TOS, length, ID, DF).
+            // TOS: DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode). Bytes 0-15 go
+            // as two little-endian words: the template's, with TOS (byte 1), total length (2-3),
+            // ID (4-5), flags/fragment offset (6-7) and the checksum (10-11) in network order.
             const std::uint16_t id = id_next++;
             const std::uint32_t frag = df_always | (q.df ? df_copied : 0u);
-            out[1] = tos;  // DSCP + ECN copied (RFC 4301 5.1.2.1, RFC 6040 4.1 normal mode)
-            base::store_be16(out + 2, std::uint16_t(total));
-            base::store_be16(out + 4, id);
-            base::store_be16(out + 6, std::uint16_t(frag));
             const std::uint32_t sum = base_sum + tos + total + id + frag;
-            base::store_be16(out + 10, detail::csum_fold(sum));
+            const std::uint64_t w0 = t0 | std::uint64_t(tos) << 8 | std::uint64_t(__builtin_bswap16(std::uint16_t(total))) << 16 |
+                                     std::uint64_t(__builtin_bswap16(id)) << 32 |
+                                     std::uint64_t(__builtin_bswap16(std::uint16_t(frag))) << 48;
+            const std::uint64_t w1 = t1 | std::uint64_t(__builtin_bswap16(detail::csum_fold(sum))) << 16;
+            std::memcpy(out, &w0, 8);
+            std::memcpy(out + 8, &w1, 8);
         } else {
             base::store_be32(out, 0x60000000u | std::uint32_t(tos) << 20);
             base::store_be16(out + 4, std::uint16_t(total - 40));
@@ -236,18 +256,15 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
                 r = drop_reason::no_room;
             else if (total - (is_v6 ? 40 : 0) > 0xffff)
                 r = drop_reason::too_big;
-            else if (hard_fired || (hard_limited && lifetime_state::reached(hard, bytes, packets)))
-                r = drop_reason::lifetime;
-            else if (ex || seq > limit)
-                r = drop_reason::seq_cycled;  // RFC 4303 3.3.3: never cycle; a new SA is needed
+            else if (k >= budget || bytes >= byte_limit)
+                // RFC 4303 3.3.3: never cycle the sequence number; a new SA is needed.
+                r = k >= life_budget || bytes >= byte_limit ? drop_reason::lifetime : drop_reason::seq_cycled;
             else {
-                const std::size_t slot = first + k++;
-                const encap_prep q{seq, len, std::uint8_t(pad), in.next_header, in.tos, in.df};
-                s.pr[slot] = q;
-                if (seq == limit) ex = true;
-                else ++seq;
+                const std::size_t slot = first + k;
+                const encap_prep q{seq0 + k, len, std::uint8_t(pad), in.next_header, in.tos, in.df};
+                ++k;
+                s.inner_len[slot] = len;
                 bytes += len;
-                ++packets;
                 s.pkt_of[slot] = &pkts[i];
                 s.result_of[slot] = &results[i];
                 frame(pkts[i], q, slot, i);  // while the packet's lines and q are at hand
@@ -256,8 +273,13 @@ std::size_t outbound_sa::impl::encap_begin_t(std::span<pkt> pkts, std::span<drop
         results[i] = r;
         if (r != drop_reason::ok) ++counters.drops[index(r)];
     }
-    next_seq = seq;
-    exhausted = ex;
+    // The last number used up: the SA stays at it, exhausted (RFC 4303 3.3.3).
+    if (k != 0 && k == seq_budget) {
+        next_seq = limit;
+        exhausted = true;
+    } else {
+        next_seq = seq0 + k;
+    }
     ip_id = id_next;
     s.used += k;
     return k;
@@ -286,12 +308,12 @@ std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first,
     std::uint64_t bytes = 0;
     for (std::size_t slot = first; slot < first + k; ++slot) {
         pkt& p = *s.pkt_of[slot];
-        const encap_prep& q = s.pr[slot];
+        const std::uint32_t len = s.inner_len[slot];
         const crypto_op& op = s.ops[slot];
         if (!op.ok) {
             // Restore the caller's view of the inner packet; the buffer's head/tailroom is scratch.
             p.data_off += hdr_len;
-            p.data_len = q.len;
+            p.data_len = len;
             *s.result_of[slot] = drop_reason::crypto;
             ++counters.drops[index(drop_reason::crypto)];
             continue;
@@ -307,7 +329,7 @@ std::size_t outbound_sa::impl::encap_finish(encap_scratch& s, std::size_t first,
             std::uint16_t c = detail::csum_fold(sum);
             base::store_be16(u + 6, c == 0 ? 0xffff : c);
         }
-        bytes += q.len;
+        bytes += len;
         ++good;
     }
     counters.packets += good;

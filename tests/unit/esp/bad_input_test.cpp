@@ -253,6 +253,40 @@ TEST_CASE("outbound counter exhaustion with ESN at 2^64-1") {
     CHECK(r[2] == drop_reason::seq_cycled);
 }
 
+TEST_CASE("outbound limits across bursts: sequence space and hard packet lifetime, which one is counted") {
+    // encap bursts of `sizes` on an SA with the last sequence number `first` and a hard limit of
+    // `hard` packets (0: none); the reasons of all packets in order.
+    auto run = [](std::uint64_t first, std::uint64_t hard, std::vector<std::size_t> sizes) {
+        auto c = make_config(esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128);
+        c.initial_seq = first;
+        c.hard.packets = hard;
+        auto s = make_pair(c);
+        std::vector<drop_reason> all;
+        for (auto n : sizes) {
+            std::vector<buffer> bufs;
+            for (std::size_t i = 0; i < n; ++i) bufs.emplace_back(inner_v4(40));
+            std::vector<esp::pkt> pk;
+            for (auto& b : bufs) pk.push_back(b.p);
+            std::vector<drop_reason> r(n);
+            const auto ok = s.out->encap(pk, r);
+            CHECK(ok == std::size_t(std::count(r.begin(), r.end(), drop_reason::ok)));
+            all.insert(all.end(), r.begin(), r.end());
+        }
+        return all;
+    };
+    using enum drop_reason;
+    // the last number (0xffffffff) taken by the second burst's first packet: then never again
+    CHECK(run(0xfffffffeULL, 0, {1, 2, 1}) == std::vector{ok, ok, seq_cycled, seq_cycled});
+    CHECK(run(0xfffffffeULL, 0, {2, 1}) == std::vector{ok, ok, seq_cycled});
+    // a hard packet limit reached in the second burst, counted as lifetime
+    CHECK(run(1, 5, {3, 3, 1}) == std::vector{ok, ok, ok, ok, ok, lifetime, lifetime});
+    // both limits: lifetime once the packet limit is reached, else seq_cycled (dropped packets
+    // count towards neither)
+    CHECK(run(0xffffffffULL, 1, {3}) == std::vector{ok, lifetime, lifetime});
+    CHECK(run(0xffffffffULL, 2, {3}) == std::vector{ok, seq_cycled, seq_cycled});
+    CHECK(run(0xffffffffULL, 3, {1, 2}) == std::vector{ok, seq_cycled, seq_cycled});
+}
+
 TEST_CASE("10k forged far-ahead packets, then a valid one: the window never moved") {
     for (auto b : both_backends) {
         auto s = make_pair(make_config(esp::enc_alg::aes256_cbc, esp::integ_alg::sha256_128, false, b));
