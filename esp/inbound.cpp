@@ -216,10 +216,12 @@ std::size_t inbound_sa::impl::decap_chunk(std::span<pkt> pkts, std::span<drop_re
 
 // Steps 1 + 2 for a prefix of pkts (consumed says how long) into scratch slots [s.used,
 // s.used + k); returns k (the packets whose crypto ops are ready); the others have their result
-// set already. Nothing in the SA changes here but drop counters.
-std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s,
-                                          std::size_t& consumed) {
-    const std::uint32_t min_ct = aead ? 4 : block;  // at least pad length + next header, aligned
+// set already. Nothing in the SA changes here but drop counters. One instance per framing (AEAD
+// or not, ESN): the per-packet code has no branch on them.
+template <bool is_aead, bool is_esn>
+std::size_t inbound_sa::impl::decap_begin_t(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s,
+                                            std::size_t& consumed) {
+    const std::uint32_t min_ct = is_aead ? 4 : block;  // at least pad length + next header, aligned
     const std::uint32_t block_mask = std::uint32_t(block) - 1;  // block sizes are powers of two
     const std::uint32_t overhead = 8u + iv_len + icv;
     const std::size_t first = s.used;
@@ -250,7 +252,7 @@ std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_re
         if ((ct_len & block_mask) != 0) { drop(i, drop_reason::bad_length); continue; }
         if (life.hard_fired) { drop(i, drop_reason::lifetime); continue; }
         const std::uint64_t seq = window.infer(loc.seq);
-        if (esn) {
+        if constexpr (is_esn) {
             const std::uint64_t alt = window.infer(loc.seq, provisional_top);
             if (alt != seq && k > 0) break;
         }
@@ -270,10 +272,10 @@ std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_re
         op.data = ct;
         op.len = ct_len;
         op.ok = false;
-        if (aead) {
+        if constexpr (is_aead) {
             // RFC 4106 5: AAD = SPI || [seq_hi ||] seq_lo: without ESN the received ESP header
             // as it is (its SPI matched ours); with ESN built in scratch with the inferred seq_hi.
-            if (esn) {
+            if constexpr (is_esn) {
                 std::uint8_t* a = s.aad[slot].data();
                 std::memcpy(a, esp, 4);
                 base::store_be32(a + 4, std::uint32_t(seq >> 32));
@@ -289,7 +291,7 @@ std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_re
         } else {
             op.auth = esp;
             op.auth_len = 8 + iv_len + ct_len;
-            if (esn) {
+            if constexpr (is_esn) {
                 // seq_hi is authenticated where the ICV is: save the received ICV first.
                 detail::copy_icv(s.tags[slot].data(), icvp, icv);
                 op.tag = s.tags[slot].data();
@@ -304,6 +306,14 @@ std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_re
     consumed = i;
     s.used += k;
     return k;
+}
+
+std::size_t inbound_sa::impl::decap_begin(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s,
+                                          std::size_t& consumed) {
+    if (aead) return esn ? decap_begin_t<true, true>(pkts, results, s, consumed)
+                         : decap_begin_t<true, false>(pkts, results, s, consumed);
+    return esn ? decap_begin_t<false, true>(pkts, results, s, consumed)
+               : decap_begin_t<false, false>(pkts, results, s, consumed);
 }
 
 // Steps 4 + 5 for slots [first, first + k) once their crypto ran: window update only for

@@ -96,6 +96,9 @@ struct inbound_sa::impl : inbound_hot {
     // consumed says how many.
     std::size_t decap_chunk(std::span<pkt> pkts, std::span<drop_reason> results, std::size_t& consumed);
     std::size_t decap_begin(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s, std::size_t& consumed);
+    template <bool is_aead, bool is_esn>
+    std::size_t decap_begin_t(std::span<pkt> pkts, std::span<drop_reason> results, decap_scratch& s,
+                              std::size_t& consumed);
     std::size_t decap_finish(decap_scratch& s, std::size_t first, std::size_t k);
     void fire_lifetime();
 };
