@@ -3,8 +3,8 @@
 //  - HMAC-SHA-256 (RFC 2104, FIPS 180-4 6.2): the inner hash starts from the library's
 //    precomputed state after (K ^ ipad) and runs over the message's blocks, sixteen messages in
 //    the sixteen 32-bit lanes of each register: each step loads one 64-byte block per message
-//    (in place; the last one or two, with the padding and the length, from a scratch copy),
-//    byte-swaps and transposes them into the schedule's sixteen words, and runs the 64 rounds;
+//    in place (masked: the last data block's bytes past the message read as zero, and the
+//    0x80, the length and a block of padding only go into registers), byte-swaps and transposes them into the schedule's sixteen words, and runs the 64 rounds;
 //    a message with fewer blocks keeps its state (masked adds). The outer hash is one block per
 //    message built in registers (inner digest, 0x80, the length 768), from the (K ^ opad) state.
 //  - AES-CBC encryption (SP 800-38A 6.2): one message per 128-bit lane, four registers, so
@@ -105,15 +105,11 @@ ESP_CBC_MB_TARGET void compress(__m512i* s, __m512i* w, __mmask16 active) {
     s[7] = _mm512_mask_add_epi32(s[7], active, s[7], h);
 }
 
-// w[j] = word j (big-endian) of each lane's 64-byte block: rows[i] is lane i's block. A 16x16
-// transpose of 32-bit words: pairs of rows interleaved by words, then by pairs of words, which
-// leaves word 4k + m of rows 4g .. 4g + 3 in 128-bit lane k of register (g, m); the last two
-// steps move those 128-bit lanes into place.
-ESP_CBC_MB_TARGET inline void load_words(__m512i* w, const std::uint8_t* const* rows) {
-    const __m512i bswap = word_bswap_mask();
-    __m512i r[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; ++i) r[i] = _mm512_shuffle_epi8(_mm512_loadu_si512(rows[i]), bswap);
+// w[j] = word j (big-endian) of each lane's 64-byte block: r[i] is lane i's block, its words
+// already byte-swapped. A 16x16 transpose of 32-bit words: pairs of rows interleaved by words,
+// then by pairs of words, which leaves word 4k + m of rows 4g .. 4g + 3 in 128-bit lane k of
+// register (g, m); the last two steps move those 128-bit lanes into place.
+ESP_CBC_MB_TARGET inline void transpose_words(__m512i* w, const __m512i* r) {
     __m512i u[4][4];  // [g][m]
 #pragma GCC unroll 4
     for (int g = 0; g < 4; ++g) {
@@ -163,10 +159,15 @@ ESP_CBC_MB_TARGET void load_states(__m512i* s, const std::uint8_t* const* states
 }
 
 // HMAC-SHA-256-128 of items[0..n), n <= lanes: to op.tag (encrypt), or compared with it (ok).
+// FIPS 180-4 5.1.1 padding built in registers: a message's last data block is a masked load
+// (the bytes past its end zero) with 0x80 after the data; a block holding only padding is all
+// zeros; the block that ends the message gets the bit length (of ipad block + message) as its
+// words 14 and 15 after the transpose.
 ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) {
-    alignas(64) std::uint8_t tail[lanes][128];  // each message's last one or two blocks, padded
     const std::uint8_t* src[lanes];
     std::uint32_t full[lanes], nb[lanes];
+    std::uint64_t tail_mask[lanes], pad_bit[lanes];  // the last data block: bytes to load, the 0x80
+    alignas(64) std::uint32_t len_hi[lanes], len_lo[lanes];
     const std::uint8_t* states[lanes];
     std::uint32_t max_nb = 0;
     for (std::uint32_t i = 0; i < lanes; ++i) {
@@ -174,34 +175,43 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
         const std::uint32_t len = it.op->auth_len;
         src[i] = it.op->auth;
         states[i] = it.keys->ipad;
-        if (i >= n) {  // an idle lane: never active
+        if (i >= n) {  // an idle lane: never active, loads nothing
             full[i] = nb[i] = 0;
+            tail_mask[i] = pad_bit[i] = 0;
+            len_hi[i] = len_lo[i] = 0;
             continue;
         }
-        // FIPS 180-4 5.1.1: 0x80, zeros, the bit length (of ipad block + message) at the end.
         full[i] = len / 64;
         const std::uint32_t rem = len % 64;
-        __m512i t = _mm512_maskz_loadu_epi8((std::uint64_t(1) << rem) - 1, src[i] + 64 * full[i]);
-        t = _mm512_mask_mov_epi8(t, __mmask64(1) << rem, _mm512_set1_epi8(char(0x80)));
-        _mm512_store_si512(tail[i], t);
-        const std::uint32_t tail_blocks = rem < 56 ? 1 : 2;
-        if (tail_blocks == 2) _mm512_store_si512(tail[i] + 64, _mm512_setzero_si512());
-        const std::uint64_t bits = __builtin_bswap64((64 + std::uint64_t(len)) * 8);
-        std::memcpy(tail[i] + 64 * tail_blocks - 8, &bits, 8);
-        nb[i] = full[i] + tail_blocks;
+        tail_mask[i] = (std::uint64_t(1) << rem) - 1;
+        pad_bit[i] = std::uint64_t(1) << rem;
+        nb[i] = full[i] + (rem < 56 ? 1 : 2);  // the length needs bytes 56..63 of a block
+        const std::uint64_t bits = (64 + std::uint64_t(len)) * 8;
+        len_hi[i] = std::uint32_t(bits >> 32);
+        len_lo[i] = std::uint32_t(bits);
         max_nb = std::max(max_nb, nb[i]);
     }
+    const __m512i bswap = word_bswap_mask();
+    const __m512i pad_byte = _mm512_set1_epi8(char(0x80));
+    const __m512i length_hi = _mm512_load_si512(len_hi), length_lo = _mm512_load_si512(len_lo);
     __m512i s[8], w[16];
     load_states(s, states);
     for (std::uint32_t b = 0; b < max_nb; ++b) {
-        const std::uint8_t* rows[lanes];
-        __mmask16 active = 0;
+        __m512i r[lanes];
+        __mmask16 active = 0, last = 0;
+#pragma GCC unroll 16
         for (std::uint32_t i = 0; i < lanes; ++i) {
-            // A lane done (or idle) reads lane 0's first tail block, never used.
-            rows[i] = b < full[i] ? src[i] + 64 * b : b < nb[i] ? tail[i] + 64 * (b - full[i]) : tail[0];
+            // Past the data (and in idle lanes) nothing is loaded: a masked-off byte never faults.
+            const std::uint64_t load = b < full[i] ? ~std::uint64_t(0) : b == full[i] ? tail_mask[i] : 0;
+            const std::uint64_t pad = b == full[i] ? pad_bit[i] : 0;
+            const __m512i x = _mm512_maskz_loadu_epi8(load, src[i] + 64 * b);
+            r[i] = _mm512_shuffle_epi8(_mm512_mask_mov_epi8(x, pad, pad_byte), bswap);
             active |= __mmask16(b < nb[i]) << i;
+            last |= __mmask16(b + 1 == nb[i]) << i;
         }
-        load_words(w, rows);
+        transpose_words(w, r);
+        w[14] = _mm512_mask_mov_epi32(w[14], last, length_hi);
+        w[15] = _mm512_mask_mov_epi32(w[15], last, length_lo);
         compress(s, w, active);
     }
     // Outer hash: one block of the inner digest (eight words), 0x80, zeros, 768 bits.
@@ -214,7 +224,6 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
     compress(s, w, 0xffff);
     // sha256-128: the first four words, big-endian; lane i's tag is bytes 16i .. 16i + 15 of
     // the transpose.
-    const __m512i bswap = word_bswap_mask();
     alignas(64) std::uint32_t out[4][lanes];
     for (int k = 0; k < 4; ++k) _mm512_store_si512(out[k], _mm512_shuffle_epi8(s[k], bswap));
     for (std::uint32_t i = 0; i < n; ++i) {
