@@ -3,10 +3,11 @@
 //  - HMAC-SHA-256 (RFC 2104, FIPS 180-4 6.2): the inner hash starts from the library's
 //    precomputed state after (K ^ ipad) and runs over the message's blocks, sixteen messages in
 //    the sixteen 32-bit lanes of each register: each step loads one 64-byte block per message
-//    in place (masked: the last data block's bytes past the message read as zero, and the
-//    0x80, the length and a block of padding only go into registers), byte-swaps and transposes them into the schedule's sixteen words, and runs the 64 rounds;
-//    a message with fewer blocks keeps its state (masked adds). The outer hash is one block per
-//    message built in registers (inner digest, 0x80, the length 768), from the (K ^ opad) state.
+//    in place (masked: the last data block's bytes past the message read as zero; the 0x80,
+//    the length and a block of padding only go into registers), byte-swaps and transposes them
+//    into the schedule's sixteen words, and runs the 64 rounds; a message with fewer blocks
+//    keeps its state (masked adds). The outer hash is one block per message built in registers
+//    (inner digest, 0x80, the length 768), from the (K ^ opad) state.
 //  - AES-CBC encryption (SP 800-38A 6.2): one message per 128-bit lane, four registers, so
 //    each block step runs sixteen chains with four instructions in flight.
 //  - AES-CBC decryption: up to four blocks of one message per register (the blocks are
@@ -201,10 +202,11 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
         __mmask16 active = 0, last = 0;
 #pragma GCC unroll 16
         for (std::uint32_t i = 0; i < lanes; ++i) {
-            // Past the data (and in idle lanes) nothing is loaded: a masked-off byte never faults.
+            // Past the data (and in idle lanes) nothing is loaded, from the last data block's
+            // address: a masked-off byte never faults.
             const std::uint64_t load = b < full[i] ? ~std::uint64_t(0) : b == full[i] ? tail_mask[i] : 0;
             const std::uint64_t pad = b == full[i] ? pad_bit[i] : 0;
-            const __m512i x = _mm512_maskz_loadu_epi8(load, src[i] + 64 * b);
+            const __m512i x = _mm512_maskz_loadu_epi8(load, src[i] + 64 * std::min(b, full[i]));
             r[i] = _mm512_shuffle_epi8(_mm512_mask_mov_epi8(x, pad, pad_byte), bswap);
             active |= __mmask16(b < nb[i]) << i;
             last |= __mmask16(b + 1 == nb[i]) << i;
