@@ -163,12 +163,13 @@ ESP_CBC_MB_TARGET void load_states(__m512i* s, const std::uint8_t* const* states
 // FIPS 180-4 5.1.1 padding built in registers: a message's last data block is a masked load
 // (the bytes past its end zero) with 0x80 after the data; a block holding only padding is all
 // zeros; the block that ends the message gets the bit length (of ipad block + message) as its
-// words 14 and 15 after the transpose.
+// word 15 after the transpose (word 14, the length's high half, is zero there already).
 ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) {
     const std::uint8_t* src[lanes];
     std::uint32_t full[lanes], nb[lanes];
     std::uint64_t tail_mask[lanes], pad_bit[lanes];  // the last data block: bytes to load, the 0x80
-    alignas(64) std::uint32_t len_hi[lanes], len_lo[lanes];
+    static_assert((64 + std::uint64_t(max_hash_len)) * 8 <= 0xffffffffu, "the bit length fits word 15");
+    alignas(64) std::uint32_t bit_len[lanes];
     const std::uint8_t* states[lanes];
     std::uint32_t max_nb = 0;
     for (std::uint32_t i = 0; i < lanes; ++i) {
@@ -179,7 +180,7 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
         if (i >= n) {  // an idle lane: never active, loads nothing
             full[i] = nb[i] = 0;
             tail_mask[i] = pad_bit[i] = 0;
-            len_hi[i] = len_lo[i] = 0;
+            bit_len[i] = 0;
             continue;
         }
         full[i] = len / 64;
@@ -187,14 +188,12 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
         tail_mask[i] = (std::uint64_t(1) << rem) - 1;
         pad_bit[i] = std::uint64_t(1) << rem;
         nb[i] = full[i] + (rem < 56 ? 1 : 2);  // the length needs bytes 56..63 of a block
-        const std::uint64_t bits = (64 + std::uint64_t(len)) * 8;
-        len_hi[i] = std::uint32_t(bits >> 32);
-        len_lo[i] = std::uint32_t(bits);
+        bit_len[i] = (64 + len) * 8;  // len <= max_hash_len (eligible)
         max_nb = std::max(max_nb, nb[i]);
     }
     const __m512i bswap = word_bswap_mask();
     const __m512i pad_byte = _mm512_set1_epi8(char(0x80));
-    const __m512i length_hi = _mm512_load_si512(len_hi), length_lo = _mm512_load_si512(len_lo);
+    const __m512i length = _mm512_load_si512(bit_len);
     __m512i s[8], w[16];
     load_states(s, states);
     for (std::uint32_t b = 0; b < max_nb; ++b) {
@@ -212,8 +211,7 @@ ESP_CBC_MB_TARGET void hmac16(const item* items, std::uint32_t n, bool encrypt) 
             last |= __mmask16(b + 1 == nb[i]) << i;
         }
         transpose_words(w, r);
-        w[14] = _mm512_mask_mov_epi32(w[14], last, length_hi);
-        w[15] = _mm512_mask_mov_epi32(w[15], last, length_lo);
+        w[15] = _mm512_mask_mov_epi32(w[15], last, length);
         compress(s, w, active);
     }
     // Outer hash: one block of the inner digest (eight words), 0x80, zeros, 768 bits.
